@@ -3,7 +3,7 @@
 add_library(apitoken_warnings INTERFACE)
 target_compile_options(apitoken_warnings INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
-  -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Wnull-dereference
+  -Wnon-virtual-dtor -Wold-style-cast -Wcast-align
   -Wdouble-promotion -Wformat=2 -Wimplicit-fallthrough)
 if(APITOKEN_WERROR)
   target_compile_options(apitoken_warnings INTERFACE -Werror)

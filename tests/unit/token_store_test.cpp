@@ -1,0 +1,328 @@
+#include "store/store_error.hpp"
+#include "store/token_store.hpp"
+#include "tests/support/store_fixture.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <optional>
+#include <string>
+
+namespace apitoken::store {
+namespace {
+
+using testing::at;
+using testing::authenticates;
+using testing::make_token;
+using testing::TempDir;
+using testing::TestToken;
+
+template <typename Fn> StoreErrc error_of(Fn&& fn) {
+    try {
+        fn();
+    } catch (const StoreError& error) {
+        return error.code();
+    }
+    ADD_FAILURE() << "expected a StoreError";
+    return StoreErrc::Io;
+}
+
+class TokenStoreTest : public ::testing::Test {
+protected:
+    TempDir dir;
+    StoreOptions options = testing::options_for(dir);
+    std::optional<TokenStore> store{std::in_place, options};
+
+    void reopen() {
+        store.reset();
+        store.emplace(options);
+    }
+};
+
+TEST_F(TokenStoreTest, CreatedTokenIsFoundListedCountedAndAuthenticates) {
+    const TestToken t = make_token("alice", "ci-upload");
+    store->create(t.record);
+    EXPECT_EQ(store->find(t.record.id), t.record);
+    ASSERT_EQ(store->list("alice").size(), 1U);
+    EXPECT_EQ(store->list("alice")[0], t.record);
+    EXPECT_TRUE(store->list("bob").empty());
+    EXPECT_EQ(store->count(), 1U);
+    EXPECT_EQ(store->count("alice"), 1U);
+    EXPECT_TRUE(authenticates(*store, "alice", t.text));
+    EXPECT_FALSE(authenticates(*store, "bob", t.text));
+}
+
+TEST_F(TokenStoreTest, RecordsSurviveReopeningTheStore) {
+    TestToken t = make_token("alice", "ci-upload");
+    t.record.expires = at(1'900'000'000);
+    t.record.services = {"sshd", "vsftpd"};
+    store->create(t.record);
+    const TestToken u = make_token("bob", "mail");
+    store->create(u.record);
+    const UsageEvent use{t.record.id, at(1'800'000'100), "sshd", "192.0.2.1"};
+    store->record_usage({&use, 1});
+
+    reopen();
+    auto expected = t.record;
+    expected.use_count = 1;
+    expected.last_used = use.when;
+    expected.last_service = "sshd";
+    expected.last_rhost = "192.0.2.1";
+    EXPECT_EQ(store->find(t.record.id), expected);
+    EXPECT_EQ(store->find(u.record.id), u.record);
+    EXPECT_EQ(store->count(), 2U);
+    EXPECT_TRUE(authenticates(*store, "alice", t.text));
+    EXPECT_TRUE(authenticates(*store, "bob", u.text));
+}
+
+TEST_F(TokenStoreTest, RevokingOneTokenLeavesTheOthersWorking) {
+    const TestToken a = make_token("alice", "a");
+    const TestToken b = make_token("alice", "b", at(1'800'000'001));
+    const TestToken c = make_token("alice", "c", at(1'800'000'002));
+    const TestToken other = make_token("bob", "a");
+    for (const auto* t : {&a, &b, &c, &other}) {
+        store->create(t->record);
+    }
+    store->revoke("alice", b.record.id);
+
+    EXPECT_FALSE(authenticates(*store, "alice", b.text));
+    EXPECT_FALSE(store->find(b.record.id).has_value());
+    EXPECT_TRUE(authenticates(*store, "alice", a.text));
+    EXPECT_TRUE(authenticates(*store, "alice", c.text));
+    EXPECT_TRUE(authenticates(*store, "bob", other.text));
+    const auto left = store->list("alice");
+    ASSERT_EQ(left.size(), 2U);
+    EXPECT_EQ(left[0].name, "a");
+    EXPECT_EQ(left[1].name, "c");
+    reopen();
+    EXPECT_FALSE(authenticates(*store, "alice", b.text)) << "revocation must be durable";
+}
+
+TEST_F(TokenStoreTest, AnotherUsersTokenCannotBeRevokedOrRenamed) {
+    const TestToken t = make_token("alice", "mine");
+    store->create(t.record);
+    EXPECT_EQ(error_of([&] { store->revoke("mallory", t.record.id); }), StoreErrc::NotFound);
+    EXPECT_EQ(error_of([&] { store->rename("mallory", t.record.id, "gotcha"); }), StoreErrc::NotFound);
+    EXPECT_EQ(error_of([&] { store->revoke("alice", TokenId::random()); }), StoreErrc::NotFound);
+    EXPECT_EQ(store->find(t.record.id), t.record);
+    EXPECT_EQ(store->revoke_all("mallory"), 0U);
+    EXPECT_TRUE(authenticates(*store, "alice", t.text));
+}
+
+TEST_F(TokenStoreTest, RevokeAllRemovesOnlyThatUsersTokens) {
+    const TestToken a1 = make_token("alice", "1");
+    const TestToken a2 = make_token("alice", "2");
+    const TestToken b1 = make_token("bob", "1");
+    store->create_batch(std::vector{a1.record, a2.record, b1.record});
+    EXPECT_EQ(store->revoke_all("alice"), 2U);
+    EXPECT_FALSE(authenticates(*store, "alice", a1.text));
+    EXPECT_FALSE(authenticates(*store, "alice", a2.text));
+    EXPECT_TRUE(authenticates(*store, "bob", b1.text));
+    EXPECT_EQ(store->count("alice"), 0U);
+    EXPECT_EQ(store->count(), 1U);
+    // The names are free again.
+    EXPECT_NO_THROW(store->create(make_token("alice", "1").record));
+}
+
+TEST_F(TokenStoreTest, NamesAreUniquePerUserOnly) {
+    store->create(make_token("alice", "deploy").record);
+    EXPECT_EQ(error_of([&] { store->create(make_token("alice", "deploy").record); }),
+              StoreErrc::DuplicateName);
+    EXPECT_NO_THROW(store->create(make_token("bob", "deploy").record));
+    EXPECT_NO_THROW(store->create(make_token("alice", "Deploy").record));
+    EXPECT_EQ(store->count("alice"), 2U);
+}
+
+TEST_F(TokenStoreTest, RenameChecksNameAndUniqueness) {
+    const TestToken a = make_token("alice", "old");
+    const TestToken b = make_token("alice", "taken");
+    store->create_batch(std::vector{a.record, b.record});
+    store->rename("alice", a.record.id, "new name");
+    EXPECT_EQ(store->find(a.record.id)->name, "new name");
+    EXPECT_NO_THROW(store->rename("alice", a.record.id, "new name")) << "renaming to itself is fine";
+    EXPECT_EQ(error_of([&] { store->rename("alice", a.record.id, "taken"); }), StoreErrc::DuplicateName);
+    EXPECT_EQ(error_of([&] { store->rename("alice", a.record.id, ""); }), StoreErrc::InvalidArgument);
+    EXPECT_EQ(error_of([&] { store->rename("alice", a.record.id, std::string(65, 'x')); }),
+              StoreErrc::InvalidArgument);
+    EXPECT_EQ(store->find(a.record.id)->name, "new name");
+    EXPECT_TRUE(authenticates(*store, "alice", a.text)) << "a rename does not change the secret";
+}
+
+TEST_F(TokenStoreTest, MaximumTokensPerUserIsEnforced) {
+    options.max_tokens_per_user = 3;
+    reopen();
+    for (int i = 0; i < 3; ++i) {
+        store->create(make_token("alice", "t" + std::to_string(i)).record);
+    }
+    EXPECT_EQ(error_of([&] { store->create(make_token("alice", "one too many").record); }),
+              StoreErrc::TooManyTokens);
+    EXPECT_NO_THROW(store->create(make_token("bob", "t0").record));
+    EXPECT_EQ(store->count("alice"), 3U);
+}
+
+TEST_F(TokenStoreTest, DuplicateIdIsRefusedWithoutOverwriting) {
+    const TestToken t = make_token("alice", "first");
+    store->create(t.record);
+    TestToken clash = make_token("bob", "second");
+    clash.record.id = t.record.id;
+    EXPECT_EQ(error_of([&] { store->create(clash.record); }), StoreErrc::DuplicateId);
+    EXPECT_EQ(store->find(t.record.id), t.record);
+    EXPECT_EQ(store->count("bob"), 0U);
+}
+
+TEST_F(TokenStoreTest, InvalidRecordsAreRefusedAndNothingIsWritten) {
+    auto bad_name = make_token("alice", "x").record;
+    bad_name.name = "line\nbreak";
+    auto bad_service = make_token("alice", "y").record;
+    bad_service.services = {"../../etc/passwd"};
+    auto bad_user = make_token("alice", "z").record;
+    bad_user.user = "";
+    auto bad_hash = make_token("alice", "w").record;
+    bad_hash.hash = "plaintext";
+    auto too_many_services = make_token("alice", "v").record;
+    too_many_services.services.assign(33, "sshd");
+    for (const auto& record : {bad_name, bad_service, bad_user, bad_hash, too_many_services}) {
+        EXPECT_EQ(error_of([&] { store->create(record); }), StoreErrc::InvalidArgument) << record.name;
+    }
+    EXPECT_EQ(store->count(), 0U);
+}
+
+TEST_F(TokenStoreTest, BatchCreateIsAllOrNothing) {
+    const TestToken good = make_token("alice", "good");
+    TestToken bad = make_token("alice", "good"); // duplicate name inside the batch
+    EXPECT_EQ(error_of([&] { store->create_batch(std::vector{good.record, bad.record}); }),
+              StoreErrc::DuplicateName);
+    EXPECT_EQ(store->count(), 0U);
+    EXPECT_FALSE(store->find(good.record.id));
+}
+
+TEST_F(TokenStoreTest, UsageIsRecordedInBatchesAndDroppedForRevokedTokens) {
+    const TestToken a = make_token("alice", "a");
+    const TestToken b = make_token("alice", "b");
+    store->create_batch(std::vector{a.record, b.record});
+    store->revoke("alice", b.record.id);
+    const std::vector<UsageEvent> events{
+        {a.record.id, at(1'800'000'010), "sshd", "192.0.2.1"},
+        {a.record.id, at(1'800'000'030), "vsftpd", "192.0.2.3"},
+        {a.record.id, at(1'800'000'020), "dovecot", "192.0.2.2"}, // late arrival
+        {b.record.id, at(1'800'000'040), "sshd", "192.0.2.4"},
+    };
+    EXPECT_EQ(store->record_usage(events), 3U);
+    const auto record = store->find(a.record.id);
+    EXPECT_EQ(record->use_count, 3U);
+    EXPECT_EQ(record->last_used, at(1'800'000'030));
+    EXPECT_EQ(record->last_service, "vsftpd");
+    EXPECT_EQ(record->last_rhost, "192.0.2.3");
+    EXPECT_FALSE(store->find(b.record.id)) << "usage must not resurrect a revoked token";
+}
+
+TEST_F(TokenStoreTest, ReplaceHashOnlySwapsTheExpectedHash) {
+    const TestToken t = make_token("alice", "a");
+    store->create(t.record);
+    const std::string stronger = hash_token(t.text, {2, HashParams::defaults().memlimit});
+    EXPECT_FALSE(store->replace_hash(t.record.id, "stale", stronger));
+    EXPECT_EQ(store->find(t.record.id)->hash, t.record.hash);
+    EXPECT_TRUE(store->replace_hash(t.record.id, t.record.hash, stronger));
+    EXPECT_EQ(store->find(t.record.id)->hash, stronger);
+    EXPECT_TRUE(authenticates(*store, "alice", t.text));
+    store->revoke("alice", t.record.id);
+    EXPECT_FALSE(store->replace_hash(t.record.id, stronger, t.record.hash));
+    EXPECT_FALSE(store->find(t.record.id));
+}
+
+TEST_F(TokenStoreTest, PurgeDeletesOnlyTokensExpiredLongerThanTheGrace) {
+    TestToken long_gone = make_token("alice", "long gone");
+    long_gone.record.expires = at(1'000);
+    TestToken just_expired = make_token("alice", "just expired");
+    just_expired.record.expires = at(9'500);
+    TestToken valid = make_token("alice", "valid");
+    valid.record.expires = at(20'000);
+    const TestToken forever = make_token("bob", "forever");
+    store->create_batch(std::vector{long_gone.record, just_expired.record, valid.record, forever.record});
+
+    EXPECT_EQ(store->purge_expired(at(10'000), std::chrono::seconds{1'000}), 1U);
+    EXPECT_FALSE(store->find(long_gone.record.id));
+    EXPECT_TRUE(store->find(just_expired.record.id));
+    EXPECT_TRUE(store->find(valid.record.id));
+    EXPECT_TRUE(store->find(forever.record.id));
+    EXPECT_EQ(store->count("alice"), 2U) << "the user index follows the purge";
+}
+
+TEST_F(TokenStoreTest, FullMapGrowsUpToTheMaximumThenSaysSoAndKeepsData) {
+    options.initial_map_size = std::size_t{64} << 10U;
+    options.max_map_size = std::size_t{512} << 10U;
+    options.max_tokens_per_user = 1'000'000;
+    reopen();
+    const std::size_t initial = store->map_size();
+    std::vector<TestToken> created;
+    StoreErrc failure = StoreErrc::Io;
+    const TestToken proto = make_token("u", "proto");
+    for (int i = 0; i < 100'000; ++i) {
+        TestToken t = proto;
+        t.record.id = TokenId::random();
+        t.record.user = "user" + std::to_string(i);
+        try {
+            store->create(t.record);
+            created.push_back(t);
+        } catch (const StoreError& error) {
+            failure = error.code();
+            EXPECT_NE(std::string(error.what()).find("full"), std::string::npos) << error.what();
+            break;
+        }
+    }
+    EXPECT_EQ(failure, StoreErrc::Full);
+    EXPECT_GT(store->map_size(), initial) << "the map should have grown before giving up";
+    EXPECT_EQ(store->map_size(), options.max_map_size);
+    EXPECT_EQ(store->count(), created.size());
+    reopen();
+    EXPECT_EQ(store->count(), created.size());
+    EXPECT_EQ(store->find(created.back().record.id), created.back().record);
+}
+
+TEST(TokenStoreSchema, StoreOfANewerSchemaIsRefusedUnchanged) {
+    TempDir dir;
+    StoreOptions newer = testing::options_for(dir);
+    newer.schema_version = kSchemaVersion + 1;
+    const TestToken t = make_token("alice", "a");
+    {
+        TokenStore written_by_newer_build(newer);
+        written_by_newer_build.create(t.record);
+    }
+    try {
+        TokenStore ours(testing::options_for(dir));
+        FAIL() << "opened a store of a newer schema";
+    } catch (const StoreError& error) {
+        EXPECT_EQ(error.code(), StoreErrc::SchemaMismatch);
+        const std::string message = error.what();
+        EXPECT_NE(message.find("newer"), std::string::npos) << message;
+        EXPECT_NE(message.find(std::to_string(kSchemaVersion + 1)), std::string::npos) << message;
+        EXPECT_NE(message.find(dir.path().string()), std::string::npos) << message;
+    }
+    TokenStore again(newer);
+    EXPECT_EQ(again.find(t.record.id), t.record) << "the refusal must not change the store";
+}
+
+TEST(TokenStoreSchema, StoreOfThisBuildIsRefusedByABuildExpectingANewerSchema) {
+    TempDir dir;
+    const TestToken t = make_token("alice", "a");
+    {
+        TokenStore ours(testing::options_for(dir));
+        ours.create(t.record);
+    }
+    StoreOptions newer = testing::options_for(dir);
+    newer.schema_version = kSchemaVersion + 1;
+    try {
+        TokenStore newer_build(newer);
+        FAIL() << "a build expecting a newer schema opened this build's store";
+    } catch (const StoreError& error) {
+        EXPECT_EQ(error.code(), StoreErrc::SchemaMismatch);
+        EXPECT_NE(std::string(error.what()).find("schema version " + std::to_string(kSchemaVersion)),
+                  std::string::npos)
+            << error.what();
+    }
+    TokenStore ours(testing::options_for(dir));
+    EXPECT_EQ(ours.find(t.record.id), t.record);
+}
+
+} // namespace
+} // namespace apitoken::store
