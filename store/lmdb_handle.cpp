@@ -4,32 +4,32 @@
 
 #include <cerrno>
 #include <string>
+#include <system_error>
 
 namespace apitoken::store::lmdb {
 
 void throw_error(int rc, std::string_view what) {
-    const std::string message = std::string(what) + ": " + mdb_strerror(rc);
+    // mdb_strerror falls back to strerror() for system errors, which is not
+    // thread-safe; the daemon has worker threads, so format those ourselves.
+    const std::string cause =
+        rc > 0 ? std::generic_category().message(rc) : std::string(mdb_strerror(rc));
+    const std::string message = std::string(what) + ": " + cause;
     switch (rc) {
-    case MDB_MAP_FULL:
-        throw MapFull();
+    case MDB_MAP_FULL: throw MapFull();
     case MDB_INVALID:
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
     case MDB_VERSION_MISMATCH:
     case MDB_INCOMPATIBLE:
-    case MDB_BAD_VALSIZE:
-        throw StoreError(StoreErrc::Corrupt, message);
+    case MDB_BAD_VALSIZE: throw StoreError(StoreErrc::Corrupt, message);
     case ENOSPC:
-    case EDQUOT:
-        throw StoreError(StoreErrc::Full, message);
+    case EDQUOT: throw StoreError(StoreErrc::Full, message);
     case EACCES:
     case EPERM:
     case EROFS:
     case ENOENT:
-    case ENOTDIR:
-        throw StoreError(StoreErrc::StateDirUnusable, message);
-    default:
-        throw StoreError(StoreErrc::Io, message);
+    case ENOTDIR: throw StoreError(StoreErrc::StateDirUnusable, message);
+    default: throw StoreError(StoreErrc::Io, message);
     }
 }
 

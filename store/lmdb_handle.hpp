@@ -47,6 +47,8 @@ public:
     Txn(MDB_env* env, Mode mode);
     Txn(const Txn&) = delete;
     Txn& operator=(const Txn&) = delete;
+    Txn(Txn&&) = delete;
+    Txn& operator=(Txn&&) = delete;
     ~Txn();
 
     // Commits; afterwards the transaction is gone. On failure, LMDB has

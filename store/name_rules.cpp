@@ -44,9 +44,13 @@ std::optional<char32_t> next_code_point(std::string_view& text) {
     return value;
 }
 
-bool is_control(char32_t c) { return c < 0x20 || (c >= 0x7F && c <= 0x9F); }
+bool is_control(char32_t c) {
+    return c < 0x20 || (c >= 0x7F && c <= 0x9F);
+}
 
-bool is_space(char32_t c) { return c == U' ' || c == 0xA0 || c == 0x3000; }
+bool is_space(char32_t c) {
+    return c == U' ' || c == 0xA0 || c == 0x3000;
+}
 
 bool has_ascii_control(std::string_view text) {
     return std::any_of(text.begin(), text.end(), [](char c) {

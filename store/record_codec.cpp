@@ -16,7 +16,9 @@ public:
     void u8(std::uint8_t value) { out_.push_back(static_cast<char>(value)); }
     void u32(std::uint32_t value) { little_endian(value, 4); }
     void u64(std::uint64_t value) { little_endian(value, 8); }
-    void time(TimePoint value) { u64(static_cast<std::uint64_t>(value.time_since_epoch().count())); }
+    void time(TimePoint value) {
+        u64(static_cast<std::uint64_t>(value.time_since_epoch().count()));
+    }
     void optional_time(const std::optional<TimePoint>& value) {
         u8(value ? 1 : 0);
         time(value.value_or(TimePoint{}));

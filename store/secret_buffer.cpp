@@ -39,7 +39,9 @@ SecretBuffer& SecretBuffer::operator=(SecretBuffer&& other) noexcept {
     return *this;
 }
 
-SecretBuffer::~SecretBuffer() { release(); }
+SecretBuffer::~SecretBuffer() {
+    release();
+}
 
 void SecretBuffer::release() noexcept {
     // sodium_free zeroes the region before unmapping it.

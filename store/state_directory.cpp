@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <string>
+#include <system_error>
 #include <utility>
 
 namespace apitoken::store {
@@ -20,11 +20,12 @@ constexpr mode_t kFileMode = 0600;
 constexpr const char* kLockFileName = "apitoken.lock";
 
 [[noreturn]] void refuse(const std::filesystem::path& path, const std::string& why) {
-    throw StoreError(StoreErrc::StateDirUnusable,
-                     "state directory " + path.string() + ": " + why);
+    throw StoreError(StoreErrc::StateDirUnusable, "state directory " + path.string() + ": " + why);
 }
 
-std::string errno_text(int error) { return std::strerror(error); }
+std::string errno_text(int error) {
+    return std::generic_category().message(error);
+}
 
 void create_or_check(const std::filesystem::path& path) {
     if (::mkdir(path.c_str(), kDirectoryMode) != 0 && errno != EEXIST) {
@@ -38,8 +39,9 @@ void create_or_check(const std::filesystem::path& path) {
         refuse(path, "exists but is not a directory");
     }
     if (st.st_uid != ::geteuid()) {
-        refuse(path, "is owned by uid " + std::to_string(st.st_uid) + ", but this process runs as uid " +
-                         std::to_string(::geteuid()) + " (chown it to the daemon's user)");
+        refuse(path, "is owned by uid " + std::to_string(st.st_uid) +
+                         ", but this process runs as uid " + std::to_string(::geteuid()) +
+                         " (chown it to the daemon's user)");
     }
     // Tokens' hashes and usage data are nobody else's business.
     if ((st.st_mode & 07777) != kDirectoryMode && ::chmod(path.c_str(), kDirectoryMode) != 0) {

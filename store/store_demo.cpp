@@ -35,25 +35,30 @@ int run(const std::string& state_dir, const std::string& user) {
     StoreOptions options;
     options.state_dir = state_dir;
     TokenStore store(options);
-    const auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     const std::string name = "demo-" + std::to_string(::getpid());
 
-    IssuedToken issued = issue_token(store, {user, ::getuid(), name, std::nullopt, {}},
-                                     HashParams::defaults(), now);
+    IssuedToken issued =
+        issue_token(store, {user, ::getuid(), name, std::nullopt, {}}, HashParams::defaults(), now);
     const std::string id = issued.record.id.hex();
-    std::cout << "created token " << id << " (\"" << name << "\") for " << user << " in " << state_dir
-              << "\n  stored only as: " << issued.record.hash.substr(0, 30) << "...\n";
+    std::cout << "created token " << id << " (\"" << name << "\") for " << user << " in "
+              << state_dir << "\n  stored only as: " << issued.record.hash.substr(0, 30) << "...\n";
 
-    std::cout << "  authenticate with the token:        " << check(store, user, issued.text.view()) << '\n';
+    std::cout << "  authenticate with the token:        " << check(store, user, issued.text.view())
+              << '\n';
     SecretBuffer typo(issued.text.view());
     typo.data()[20] = typo.data()[20] == 'a' ? 'b' : 'a';
-    std::cout << "  with one character mistyped:        " << check(store, user, typo.view()) << '\n';
+    std::cout << "  with one character mistyped:        " << check(store, user, typo.view())
+              << '\n';
     const GeneratedToken other_secret = generate_token(issued.record.id);
-    std::cout << "  same id, another secret:            " << check(store, user, other_secret.text.view()) << '\n';
+    std::cout << "  same id, another secret:            "
+              << check(store, user, other_secret.text.view()) << '\n';
 
     store.revoke(user, issued.record.id);
     std::cout << "revoked token " << id << '\n'
-              << "  authenticate with the token again:  " << check(store, user, issued.text.view()) << '\n'
+              << "  authenticate with the token again:  " << check(store, user, issued.text.view())
+              << '\n'
               << "tokens left in the store: " << store.count() << '\n';
     return 0;
 }

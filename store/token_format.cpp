@@ -15,9 +15,8 @@ constexpr std::size_t kSecretOffset = kIdOffset + kTokenIdHexLength;
 constexpr std::size_t kChecksumOffset = kSecretOffset + kTokenSecretHexLength;
 
 bool is_lower_hex(std::string_view text) noexcept {
-    return std::all_of(text.begin(), text.end(), [](char c) {
-        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-    });
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::uint32_t crc32_of(std::string_view text) noexcept {
@@ -75,7 +74,9 @@ std::string_view TokenId::key() const noexcept {
     return {reinterpret_cast<const char*>(bytes_.data()), bytes_.size()};
 }
 
-GeneratedToken generate_token() { return generate_token(TokenId::random()); }
+GeneratedToken generate_token() {
+    return generate_token(TokenId::random());
+}
 
 GeneratedToken generate_token(const TokenId& id) {
     ensure_sodium_initialized();

@@ -41,6 +41,7 @@ public:
     [[nodiscard]] const Bytes& bytes() const noexcept { return bytes_; }
     [[nodiscard]] std::string_view key() const noexcept;
 
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>
     auto operator<=>(const TokenId&) const = default;
 
 private:

@@ -31,8 +31,8 @@ void HashParams::validate() const {
     constexpr std::size_t kMaxMemlimit = std::size_t{4} * 1024 * 1024 * 1024;
     if (memlimit < crypto_pwhash_argon2id_MEMLIMIT_MIN || memlimit > kMaxMemlimit) {
         throw std::invalid_argument("Argon2id memory cost must be between " +
-                                    std::to_string(crypto_pwhash_argon2id_MEMLIMIT_MIN) +
-                                    " and " + std::to_string(kMaxMemlimit) + " bytes");
+                                    std::to_string(crypto_pwhash_argon2id_MEMLIMIT_MIN) + " and " +
+                                    std::to_string(kMaxMemlimit) + " bytes");
     }
 }
 
@@ -45,7 +45,7 @@ std::string hash_token(std::string_view token, const HashParams& params) {
         // The only failure left once parameters are valid is allocation.
         throw std::bad_alloc();
     }
-    return std::string(out.data());
+    return {out.data()};
 }
 
 bool verify_token(const std::string& hash, std::string_view token) noexcept {

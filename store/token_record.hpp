@@ -22,7 +22,7 @@ struct TokenRecord {
     uid_t uid = 0; // the owner's uid when the token was made
     std::string name;
     TimePoint created{};
-    std::optional<TimePoint> expires; // none: never expires
+    std::optional<TimePoint> expires;  // none: never expires
     std::vector<std::string> services; // empty: any PAM service
     std::string hash;
 

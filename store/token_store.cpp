@@ -65,8 +65,7 @@ void validate_record(const TokenRecord& record) {
 }
 
 StoreError not_found(std::string_view user, const TokenId& id) {
-    return StoreError(StoreErrc::NotFound,
-                      "user " + std::string(user) + " has no token with id " + id.hex());
+    return {StoreErrc::NotFound, "user " + std::string(user) + " has no token with id " + id.hex()};
 }
 
 } // namespace
@@ -113,9 +112,9 @@ struct TokenStore::Impl {
         check_or_write_schema(txn);
         lmdb::check(mdb_dbi_open(txn.get(), kTokensDb, MDB_CREATE, &tokens),
                     "cannot open tokens table");
-        lmdb::check(mdb_dbi_open(txn.get(), kByUserDb, MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
-                                 &by_user),
-                    "cannot open user index");
+        lmdb::check(
+            mdb_dbi_open(txn.get(), kByUserDb, MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &by_user),
+            "cannot open user index");
         txn.commit();
     }
 
@@ -158,8 +157,9 @@ struct TokenStore::Impl {
     }
 
     [[nodiscard]] StoreError schema_mismatch(std::uint32_t found) const {
-        const std::string head = "the token store in " + dir.path().string() + " has schema version " +
-                                 std::to_string(found) + ", but this build of apitoken ";
+        const std::string head = "the token store in " + dir.path().string() +
+                                 " has schema version " + std::to_string(found) +
+                                 ", but this build of apitoken ";
         const std::string ours = std::to_string(options.schema_version);
         if (found > options.schema_version) {
             return {StoreErrc::SchemaMismatch,
@@ -175,7 +175,8 @@ struct TokenStore::Impl {
     // Runs `fn` in a write transaction and commits it. When the map is full,
     // the transaction is dropped, the map doubled (up to the maximum) and
     // `fn` run again, so a full map never leaves a half-done write.
-    template <typename Fn> auto write(Fn&& fn) {
+    template <typename Fn>
+    auto write(Fn&& fn) {
         for (;;) {
             try {
                 Txn txn(env.get(), Txn::Mode::Write);
@@ -194,14 +195,13 @@ struct TokenStore::Impl {
         }
     }
 
-    void grow_map() {
+    void grow_map() const {
         const std::size_t current = map_size();
         if (current >= options.max_map_size) {
-            throw StoreError(StoreErrc::Full,
-                             "the token store in " + dir.path().string() +
-                                 " is full: it reached its maximum size of " +
-                                 std::to_string(options.max_map_size >> 20U) +
-                                 " MiB; raise the maximum or purge old tokens");
+            throw StoreError(StoreErrc::Full, "the token store in " + dir.path().string() +
+                                                  " is full: it reached its maximum size of " +
+                                                  std::to_string(options.max_map_size >> 20U) +
+                                                  " MiB; raise the maximum or purge old tokens");
         }
         const std::size_t next = std::min(current * 2, options.max_map_size);
         lmdb::check(mdb_env_set_mapsize(env.get(), next), "cannot grow the token store");
@@ -220,8 +220,8 @@ struct TokenStore::Impl {
         }
         auto record = decode_record(id, *bytes);
         if (!record) {
-            throw StoreError(StoreErrc::Corrupt, "the record of token " + id.hex() +
-                                                     " in the token store is corrupt");
+            throw StoreError(StoreErrc::Corrupt,
+                             "the record of token " + id.hex() + " in the token store is corrupt");
         }
         return record;
     }
@@ -279,7 +279,8 @@ struct TokenStore::Impl {
     }
 
     // The token, provided it belongs to `user`.
-    [[nodiscard]] TokenRecord owned(const Txn& txn, std::string_view user, const TokenId& id) const {
+    [[nodiscard]] TokenRecord owned(const Txn& txn, std::string_view user,
+                                    const TokenId& id) const {
         auto record = read(txn, id);
         if (!record || record->user != user) {
             throw not_found(user, id);
@@ -298,7 +299,9 @@ TokenStore::TokenStore(TokenStore&&) noexcept = default;
 TokenStore& TokenStore::operator=(TokenStore&&) noexcept = default;
 TokenStore::~TokenStore() = default;
 
-void TokenStore::create(const TokenRecord& record) { create_batch({&record, 1}); }
+void TokenStore::create(const TokenRecord& record) {
+    create_batch({&record, 1});
+}
 
 void TokenStore::create_batch(std::span<const TokenRecord> records) {
     impl_->write([&](Txn& txn) {
@@ -424,8 +427,12 @@ std::size_t TokenStore::purge_expired(TimePoint now, std::chrono::seconds grace)
     });
 }
 
-std::size_t TokenStore::map_size() const { return impl_->map_size(); }
+std::size_t TokenStore::map_size() const {
+    return impl_->map_size();
+}
 
-const std::filesystem::path& TokenStore::state_dir() const noexcept { return impl_->dir.path(); }
+const std::filesystem::path& TokenStore::state_dir() const noexcept {
+    return impl_->dir.path();
+}
 
 } // namespace apitoken::store

@@ -43,8 +43,8 @@ public:
     explicit TokenStore(StoreOptions options);
     TokenStore(const TokenStore&) = delete;
     TokenStore& operator=(const TokenStore&) = delete;
-    TokenStore(TokenStore&&) noexcept;
-    TokenStore& operator=(TokenStore&&) noexcept;
+    TokenStore(TokenStore&& other) noexcept;
+    TokenStore& operator=(TokenStore&& other) noexcept;
     ~TokenStore();
 
     // Adds a token. Refuses (DuplicateId, DuplicateName, TooManyTokens,

@@ -134,7 +134,7 @@ TEST(CrashSafety, AcknowledgedCreatesAndRevokesSurviveKillMinus9) {
         const TokenStore store(options);
         ledger.settle(store);
         for (const auto& id : ledger.created) {
-            const bool was_revoked = ledger.revoked.count(id) != 0;
+            const bool was_revoked = ledger.revoked.contains(id);
             EXPECT_EQ(store.find(id).has_value(), !was_revoked)
                 << "round " << round << ": token " << id.hex()
                 << (was_revoked ? " was revoked but is back" : " was created but is lost");

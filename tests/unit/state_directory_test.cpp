@@ -63,7 +63,8 @@ TEST(StateDirectory, MissingParentIsAClearError) {
     options.state_dir = dir / "no" / "such" / "parent";
     const StoreError error = open_error(options);
     EXPECT_EQ(error.code(), StoreErrc::StateDirUnusable);
-    EXPECT_NE(std::string(error.what()).find(options.state_dir.string()), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find(options.state_dir.string()), std::string::npos)
+        << error.what();
     EXPECT_NE(std::string(error.what()).find("No such file"), std::string::npos) << error.what();
 }
 
@@ -86,7 +87,8 @@ TEST(StateDirectory, DirectoryOwnedBySomeoneElseIsRefused) {
     ASSERT_EQ(::chown(options.state_dir.c_str(), 65534, 65534), 0);
     const StoreError error = open_error(options);
     EXPECT_EQ(error.code(), StoreErrc::StateDirUnusable);
-    EXPECT_NE(std::string(error.what()).find("owned by uid 65534"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("owned by uid 65534"), std::string::npos)
+        << error.what();
     EXPECT_FALSE(std::filesystem::exists(options.state_dir / "data.mdb"));
 }
 
@@ -113,7 +115,8 @@ TEST(StateDirectory, SecondOpenIsRefusedNamingTheHolder) {
     TokenStore first(options);
     const StoreError error = open_error(options);
     EXPECT_EQ(error.code(), StoreErrc::InUse);
-    EXPECT_NE(std::string(error.what()).find("pid " + std::to_string(::getpid())), std::string::npos)
+    EXPECT_NE(std::string(error.what()).find("pid " + std::to_string(::getpid())),
+              std::string::npos)
         << error.what();
 }
 
@@ -129,13 +132,14 @@ TEST(StoreFiles, JunkInPlaceOfTheDataFileIsRefusedAndKept) {
     const auto options = testing::options_for(dir);
     std::filesystem::create_directory(options.state_dir);
     ::chmod(options.state_dir.c_str(), 0700);
-    const std::string junk(64 * 1024, 'J');
+    const std::string junk(std::size_t{64} * 1024, 'J');
     write_file(options.state_dir / "data.mdb", junk);
     const StoreError error = open_error(options);
     EXPECT_EQ(error.code(), StoreErrc::Corrupt);
     EXPECT_NE(std::string(error.what()).find("data.mdb"), std::string::npos) << error.what();
     std::ifstream in(options.state_dir / "data.mdb", std::ios::binary);
-    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), junk) << "the file must be left as it was";
+    EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), junk)
+        << "the file must be left as it was";
 }
 
 // An LMDB environment written by some other program.
@@ -164,7 +168,8 @@ TEST(StoreFiles, ForeignLmdbFileIsRefusedAndKept) {
     const auto size_before = std::filesystem::file_size(options.state_dir / "data.mdb");
     const StoreError error = open_error(options);
     EXPECT_EQ(error.code(), StoreErrc::Corrupt);
-    EXPECT_NE(std::string(error.what()).find("not an apitoken store"), std::string::npos) << error.what();
+    EXPECT_NE(std::string(error.what()).find("not an apitoken store"), std::string::npos)
+        << error.what();
     EXPECT_EQ(std::filesystem::file_size(options.state_dir / "data.mdb"), size_before);
 }
 
@@ -195,7 +200,8 @@ TEST(StoreFiles, CorruptRecordIsReportedNotMisread) {
         FAIL() << "a corrupt record was read";
     } catch (const StoreError& error) {
         EXPECT_EQ(error.code(), StoreErrc::Corrupt);
-        EXPECT_NE(std::string(error.what()).find(t.record.id.hex()), std::string::npos) << error.what();
+        EXPECT_NE(std::string(error.what()).find(t.record.id.hex()), std::string::npos)
+            << error.what();
     }
     EXPECT_EQ(store.purge_expired(testing::at(4'000'000'000), std::chrono::seconds{0}), 0U);
 }

@@ -9,7 +9,9 @@
 namespace apitoken::store {
 namespace {
 
-std::string generated_text() { return std::string(generate_token().text.view()); }
+std::string generated_text() {
+    return std::string(generate_token().text.view());
+}
 
 TEST(TokenFormat, GeneratedTokensMatchTheContractPattern) {
     const std::regex pattern("^atk_[0-9a-f]{52}$");
@@ -48,7 +50,8 @@ TEST(TokenFormat, EverySingleCharacterChangeIsRejected) {
             }
             std::string changed = valid;
             changed[pos] = replacement;
-            EXPECT_FALSE(parse_token(changed)) << "accepted a change at " << pos << " to byte " << byte;
+            EXPECT_FALSE(parse_token(changed))
+                << "accepted a change at " << pos << " to byte " << byte;
             ++variants;
         }
     }
@@ -88,7 +91,8 @@ TEST(TokenFormat, RejectsWrongPrefixLengthAlphabetAndChecksum) {
 TEST(TokenFormat, ChecksumIsStandardCrc32OfEverythingBeforeIt) {
     // Fixed example computed independently: CRC-32 (IEEE) of the first 48
     // characters, as leak scanners would compute it.
-    const std::string body = "atk_000000000000" "00000000000000000000000000000000";
+    const std::string body = "atk_000000000000"
+                             "00000000000000000000000000000000";
     EXPECT_TRUE(parse_token(body + "ec6cdec2").has_value()) << "CRC32 mismatch with zlib/IEEE";
     EXPECT_FALSE(parse_token(body + "ec6cdec3").has_value());
 }
@@ -109,7 +113,8 @@ TEST(TokenId, HexRoundTripAndStrictParsing) {
     EXPECT_FALSE(TokenId::from_hex("0123456789a"));
     EXPECT_FALSE(TokenId::from_hex("0123456789abc"));
     EXPECT_FALSE(TokenId::from_hex("0123456789ag"));
-    EXPECT_EQ(TokenId::from_hex("ffffffffffff")->bytes(), (TokenId::Bytes{255, 255, 255, 255, 255, 255}));
+    EXPECT_EQ(TokenId::from_hex("ffffffffffff")->bytes(),
+              (TokenId::Bytes{255, 255, 255, 255, 255, 255}));
 }
 
 TEST(TokenFormat, GenerateWithFixedIdKeepsIdAndDrawsAFreshSecret) {

@@ -65,7 +65,8 @@ TEST(TokenHash, NeedsRehashWhenParametersChange) {
 }
 
 TEST(TokenHash, ParametersOutsideLibsodiumLimitsAreRefused) {
-    EXPECT_THROW((HashParams{0, HashParams::defaults().memlimit}.validate()), std::invalid_argument);
+    EXPECT_THROW((HashParams{0, HashParams::defaults().memlimit}.validate()),
+                 std::invalid_argument);
     EXPECT_THROW((HashParams{1, 1024}.validate()), std::invalid_argument);
     EXPECT_THROW(static_cast<void>(hash_token("x", HashParams{0, 1024})), std::invalid_argument);
     EXPECT_NO_THROW(HashParams::defaults().validate());

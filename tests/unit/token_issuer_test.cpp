@@ -12,7 +12,8 @@ TEST(TokenIssuer, IssuedTokenIsStoredOnlyAsItsHashAndAuthenticates) {
     testing::TempDir dir;
     TokenStore store(testing::options_for(dir));
     const TokenRequest request{"alice", 1000, "ci", testing::at(1'900'000'000), {"sshd"}};
-    const IssuedToken issued = issue_token(store, request, HashParams::defaults(), testing::at(1'800'000'000));
+    const IssuedToken issued =
+        issue_token(store, request, HashParams::defaults(), testing::at(1'800'000'000));
 
     EXPECT_EQ(parse_token(issued.text.view()), issued.record.id);
     const auto stored = store.find(issued.record.id);

@@ -17,7 +17,8 @@ using testing::make_token;
 using testing::TempDir;
 using testing::TestToken;
 
-template <typename Fn> StoreErrc error_of(Fn&& fn) {
+template <typename Fn>
+StoreErrc error_of(Fn&& fn) {
     try {
         fn();
     } catch (const StoreError& error) {
@@ -102,7 +103,8 @@ TEST_F(TokenStoreTest, AnotherUsersTokenCannotBeRevokedOrRenamed) {
     const TestToken t = make_token("alice", "mine");
     store->create(t.record);
     EXPECT_EQ(error_of([&] { store->revoke("mallory", t.record.id); }), StoreErrc::NotFound);
-    EXPECT_EQ(error_of([&] { store->rename("mallory", t.record.id, "gotcha"); }), StoreErrc::NotFound);
+    EXPECT_EQ(error_of([&] { store->rename("mallory", t.record.id, "gotcha"); }),
+              StoreErrc::NotFound);
     EXPECT_EQ(error_of([&] { store->revoke("alice", TokenId::random()); }), StoreErrc::NotFound);
     EXPECT_EQ(store->find(t.record.id), t.record);
     EXPECT_EQ(store->revoke_all("mallory"), 0U);
@@ -139,9 +141,12 @@ TEST_F(TokenStoreTest, RenameChecksNameAndUniqueness) {
     store->create_batch(std::vector{a.record, b.record});
     store->rename("alice", a.record.id, "new name");
     EXPECT_EQ(store->find(a.record.id)->name, "new name");
-    EXPECT_NO_THROW(store->rename("alice", a.record.id, "new name")) << "renaming to itself is fine";
-    EXPECT_EQ(error_of([&] { store->rename("alice", a.record.id, "taken"); }), StoreErrc::DuplicateName);
-    EXPECT_EQ(error_of([&] { store->rename("alice", a.record.id, ""); }), StoreErrc::InvalidArgument);
+    EXPECT_NO_THROW(store->rename("alice", a.record.id, "new name"))
+        << "renaming to itself is fine";
+    EXPECT_EQ(error_of([&] { store->rename("alice", a.record.id, "taken"); }),
+              StoreErrc::DuplicateName);
+    EXPECT_EQ(error_of([&] { store->rename("alice", a.record.id, ""); }),
+              StoreErrc::InvalidArgument);
     EXPECT_EQ(error_of([&] { store->rename("alice", a.record.id, std::string(65, 'x')); }),
               StoreErrc::InvalidArgument);
     EXPECT_EQ(store->find(a.record.id)->name, "new name");
@@ -182,7 +187,8 @@ TEST_F(TokenStoreTest, InvalidRecordsAreRefusedAndNothingIsWritten) {
     auto too_many_services = make_token("alice", "v").record;
     too_many_services.services.assign(33, "sshd");
     for (const auto& record : {bad_name, bad_service, bad_user, bad_hash, too_many_services}) {
-        EXPECT_EQ(error_of([&] { store->create(record); }), StoreErrc::InvalidArgument) << record.name;
+        EXPECT_EQ(error_of([&] { store->create(record); }), StoreErrc::InvalidArgument)
+            << record.name;
     }
     EXPECT_EQ(store->count(), 0U);
 }
@@ -190,7 +196,9 @@ TEST_F(TokenStoreTest, InvalidRecordsAreRefusedAndNothingIsWritten) {
 TEST_F(TokenStoreTest, BatchCreateIsAllOrNothing) {
     const TestToken good = make_token("alice", "good");
     TestToken bad = make_token("alice", "good"); // duplicate name inside the batch
-    EXPECT_EQ(error_of([&] { store->create_batch(std::vector{good.record, bad.record}); }),
+    EXPECT_EQ(error_of([&] {
+                  store->create_batch(std::vector{good.record, bad.record});
+              }),
               StoreErrc::DuplicateName);
     EXPECT_EQ(store->count(), 0U);
     EXPECT_FALSE(store->find(good.record.id));
@@ -238,7 +246,8 @@ TEST_F(TokenStoreTest, PurgeDeletesOnlyTokensExpiredLongerThanTheGrace) {
     TestToken valid = make_token("alice", "valid");
     valid.record.expires = at(20'000);
     const TestToken forever = make_token("bob", "forever");
-    store->create_batch(std::vector{long_gone.record, just_expired.record, valid.record, forever.record});
+    store->create_batch(
+        std::vector{long_gone.record, just_expired.record, valid.record, forever.record});
 
     EXPECT_EQ(store->purge_expired(at(10'000), std::chrono::seconds{1'000}), 1U);
     EXPECT_FALSE(store->find(long_gone.record.id));
@@ -316,8 +325,9 @@ TEST(TokenStoreSchema, StoreOfThisBuildIsRefusedByABuildExpectingANewerSchema) {
         FAIL() << "a build expecting a newer schema opened this build's store";
     } catch (const StoreError& error) {
         EXPECT_EQ(error.code(), StoreErrc::SchemaMismatch);
-        EXPECT_NE(std::string(error.what()).find("schema version " + std::to_string(kSchemaVersion)),
-                  std::string::npos)
+        EXPECT_NE(
+            std::string(error.what()).find("schema version " + std::to_string(kSchemaVersion)),
+            std::string::npos)
             << error.what();
     }
     TokenStore ours(testing::options_for(dir));
