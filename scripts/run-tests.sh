@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every test: installs what the suite needs (Debian packages), builds
+# with warnings as errors, runs the whole suite through ctest (unit tests,
+# lint, benchmark smoke test), then builds and runs it again under
+# AddressSanitizer + UndefinedBehaviorSanitizer.
+#
+# Usage: scripts/run-tests.sh   (as root on a fresh Debian 12 machine)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_packages "${APITOKEN_BUILD_PACKAGES[@]}" "${APITOKEN_TEST_PACKAGES[@]}"
+
+jobs=$(nproc)
+configure_and_build build -DAPITOKEN_LINT=ON
+log "running the test suite"
+ctest --test-dir build --output-on-failure --parallel "$jobs"
+
+configure_and_build build-asan -DAPITOKEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+log "running the test suite under ASan+UBSan"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure --parallel "$jobs"
