@@ -4,12 +4,13 @@
 # What building apitoken needs.
 APITOKEN_BUILD_PACKAGES=(
   cmake g++ make pkg-config
-  libsodium-dev liblmdb-dev zlib1g-dev
+  libsodium-dev liblmdb-dev zlib1g-dev libsystemd-dev libcli11-dev
 )
 
 # What running the whole test suite needs on top.
 APITOKEN_TEST_PACKAGES=(
   libgtest-dev clang-format clang-tidy
+  dbus-daemon systemd libnss-wrapper util-linux
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "daemon/audit_log.hpp"
+#include "daemon/token_service.hpp"
+
+struct sd_bus;
+struct sd_bus_slot;
+
+namespace apitoken::daemon {
+
+// io.apitoken1.Manager on /io/apitoken1: reads arguments, asks the bus who
+// the caller is, hands the call to the TokenService, and turns its answer
+// into a D-Bus reply. The only place where errors become D-Bus errors.
+class BusObject {
+public:
+    BusObject(sd_bus* bus, TokenService& service, const AuditLog& log);
+    BusObject(const BusObject&) = delete;
+    BusObject& operator=(const BusObject&) = delete;
+    BusObject(BusObject&&) = delete;
+    BusObject& operator=(BusObject&&) = delete;
+    ~BusObject();
+
+    [[nodiscard]] TokenService& service() const noexcept { return service_; }
+    [[nodiscard]] const AuditLog& log() const noexcept { return log_; }
+
+private:
+    TokenService& service_;
+    const AuditLog& log_;
+    sd_bus_slot* slot_ = nullptr;
+};
+
+} // namespace apitoken::daemon

@@ -1,0 +1,89 @@
+#include "daemon/caller_credentials.hpp"
+
+#include <systemd/sd-bus.h>
+
+#include <cerrno>
+#include <memory>
+#include <string_view>
+
+namespace apitoken::daemon {
+namespace {
+
+struct MessageUnref {
+    void operator()(sd_bus_message* m) const noexcept { sd_bus_message_unref(m); }
+};
+
+int read_groups(sd_bus_message* reply, Caller& out) {
+    int r = sd_bus_message_enter_container(reply, 'v', "au");
+    if (r < 0) {
+        return r;
+    }
+    const void* data = nullptr;
+    std::size_t size = 0;
+    r = sd_bus_message_read_array(reply, 'u', &data, &size);
+    if (r < 0) {
+        return r;
+    }
+    const auto* gids = static_cast<const std::uint32_t*>(data);
+    out.groups.assign(gids, gids + size / sizeof(std::uint32_t));
+    return sd_bus_message_exit_container(reply);
+}
+
+// Reads the a{sv} of GetConnectionCredentials, keeping what we use.
+int read_credentials(sd_bus_message* reply, Caller& out) {
+    bool have_uid = false;
+    int r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+    if (r < 0) {
+        return r;
+    }
+    while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+        const char* key = nullptr;
+        if ((r = sd_bus_message_read(reply, "s", &key)) < 0) {
+            return r;
+        }
+        const std::string_view name(key);
+        std::uint32_t value = 0;
+        if (name == "UnixUserID") {
+            r = sd_bus_message_read(reply, "v", "u", &value);
+            out.uid = value;
+            have_uid = r >= 0;
+        } else if (name == "ProcessID") {
+            r = sd_bus_message_read(reply, "v", "u", &value);
+            out.pid = static_cast<pid_t>(value);
+        } else if (name == "UnixGroupIDs") {
+            r = read_groups(reply, out);
+        } else {
+            r = sd_bus_message_skip(reply, "v");
+        }
+        if (r < 0 || (r = sd_bus_message_exit_container(reply)) < 0) {
+            return r;
+        }
+    }
+    if (r < 0) {
+        return r;
+    }
+    // Without a uid we cannot authorize anything.
+    return have_uid ? sd_bus_message_exit_container(reply) : -EPERM;
+}
+
+} // namespace
+
+int query_caller(sd_bus_message* message, Caller& out) {
+    const char* sender = sd_bus_message_get_sender(message);
+    if (sender == nullptr) {
+        return -EPERM;
+    }
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_message* raw = nullptr;
+    const int r = sd_bus_call_method(sd_bus_message_get_bus(message), "org.freedesktop.DBus",
+                                     "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                                     "GetConnectionCredentials", &error, &raw, "s", sender);
+    const std::unique_ptr<sd_bus_message, MessageUnref> reply(raw);
+    sd_bus_error_free(&error);
+    if (r < 0) {
+        return r;
+    }
+    return read_credentials(reply.get(), out);
+}
+
+} // namespace apitoken::daemon

@@ -1,0 +1,456 @@
+#include "daemon/config.hpp"
+
+#include "daemon/duration.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <charconv>
+#include <limits>
+#include <system_error>
+
+namespace apitoken::daemon {
+namespace {
+
+using std::chrono::seconds;
+
+// What is wrong with a value, as a sentence for the error message; empty when
+// the value is fine. Setters return one instead of throwing so that a single
+// place adds file, line and key.
+using Problem = std::string;
+
+// How much of a key or value an error message shows.
+constexpr std::size_t kShownBytes = 64;
+
+// Keys and values may hold any bytes (a binary file, an editor accident, an
+// attacker): the message stays one printable line whatever they are.
+std::string printable(std::string_view text) {
+    constexpr std::string_view kHex = "0123456789abcdef";
+    std::string shown;
+    for (const char c : text.substr(0, kShownBytes)) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte < 0x7F && c != '\\') {
+            shown += c;
+        } else {
+            shown += "\\x";
+            shown += kHex[byte >> 4U];
+            shown += kHex[byte & 0x0FU];
+        }
+    }
+    if (text.size() > kShownBytes) {
+        shown += "...";
+    }
+    return shown;
+}
+
+std::string quoted(std::string_view value) {
+    return "'" + printable(value) + "'";
+}
+
+std::string_view trim(std::string_view text) {
+    constexpr std::string_view kBlank = " \t\r\f\v";
+    const auto first = text.find_first_not_of(kBlank);
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    return text.substr(first, text.find_last_not_of(kBlank) - first + 1);
+}
+
+// A whole number in [min, max]; sets `out` only when it is one.
+template <typename Number>
+Problem parse_number(std::string_view value, Number min, Number max, Number& out) {
+    Number number{};
+    const char* const end = value.data() + value.size();
+    const auto [stop, error] = std::from_chars(value.data(), end, number);
+    if (value.starts_with('-')) {
+        return quoted(value) + " is negative";
+    }
+    if (error == std::errc::invalid_argument) {
+        return quoted(value) + " is not a whole number";
+    }
+    if (stop != end) {
+        return quoted(value) + " has text after the number";
+    }
+    if (error == std::errc::result_out_of_range || number < min || number > max) {
+        return quoted(value) + " is out of range (" + std::to_string(min) + " to " +
+               std::to_string(max) + ")";
+    }
+    out = number;
+    return {};
+}
+
+// libsodium's limits live in HashParams::validate(); checking each key's
+// field alone (the other at its default) lets the error name that key's line.
+Problem hash_params_problem(const store::HashParams& params) {
+    try {
+        params.validate();
+    } catch (const std::invalid_argument& error) {
+        return error.what();
+    }
+    return {};
+}
+
+Problem set_time_cost(Config& config, std::string_view value) {
+    unsigned long long cost = 0;
+    Problem problem =
+        parse_number(value, 0ULL, std::numeric_limits<unsigned long long>::max(), cost);
+    if (problem.empty()) {
+        store::HashParams params = store::HashParams::defaults();
+        params.opslimit = cost;
+        problem = hash_params_problem(params);
+    }
+    if (problem.empty()) {
+        config.hash.opslimit = cost;
+    }
+    return problem;
+}
+
+Problem set_memory_kib(Config& config, std::string_view value) {
+    std::size_t kib = 0;
+    Problem problem =
+        parse_number(value, std::size_t{0}, std::numeric_limits<std::size_t>::max() / 1024, kib);
+    if (problem.empty()) {
+        store::HashParams params = store::HashParams::defaults();
+        params.memlimit = kib * 1024;
+        problem = hash_params_problem(params);
+    }
+    if (problem.empty()) {
+        config.hash.memlimit = kib * 1024;
+    }
+    return problem;
+}
+
+// A duration in [min, max]; `never_allowed` also accepts "never" (nullopt).
+Problem parse_duration_value(std::string_view value, seconds min, seconds max,
+                             std::optional<seconds>& out, bool never_allowed) {
+    if (never_allowed && value == "never") {
+        out.reset();
+        return {};
+    }
+    const auto duration = parse_duration(value);
+    if (!duration) {
+        return quoted(value) + " is not a duration (a positive number and a unit s, m, h, d or " +
+               "w, such as 90s, 15m, 12h, 30d or 2w" + (never_allowed ? "; or never)" : ")");
+    }
+    if (*duration < min || *duration > max) {
+        return quoted(value) + " is out of range (" + format_duration(min) + " to " +
+               format_duration(max) + ")";
+    }
+    out = duration;
+    return {};
+}
+
+Problem set_duration(std::string_view value, seconds min, seconds max, seconds& out) {
+    std::optional<seconds> duration;
+    Problem problem = parse_duration_value(value, min, max, duration, false);
+    if (problem.empty()) {
+        out = *duration;
+    }
+    return problem;
+}
+
+Problem set_lifetime(std::string_view value, std::optional<seconds>& out) {
+    return parse_duration_value(value, seconds{1}, kMaxDuration, out, true);
+}
+
+// Bytes, or with a suffix K, M or G (powers of 1024), such as 512M or 4G. Below
+// 1M, LMDB could not even hold its own pages and a few tokens.
+Problem set_store_size(std::string_view value, std::size_t& out) {
+    constexpr std::size_t kMinStoreSize = std::size_t{1} << 20U;
+    unsigned shift = 0;
+    std::string_view digits = value;
+    switch (value.back()) {
+    case 'K': shift = 10; break;
+    case 'M': shift = 20; break;
+    case 'G': shift = 30; break;
+    default: break;
+    }
+    if (shift != 0) {
+        digits.remove_suffix(1);
+    }
+    std::size_t count = 0;
+    Problem problem = parse_number(digits, std::size_t{0},
+                                   std::numeric_limits<std::size_t>::max() >> shift, count);
+    if (!problem.empty()) {
+        return quoted(value) + " is not a size in range (such as 512M or 4G)";
+    }
+    if ((count << shift) < kMinStoreSize) {
+        return quoted(value) + " is too small (at least 1M)";
+    }
+    out = count << shift;
+    return {};
+}
+
+Problem set_bool(std::string_view value, bool& out) {
+    constexpr std::array<std::string_view, 4> kTrue{"yes", "true", "1", "on"};
+    constexpr std::array<std::string_view, 4> kFalse{"no", "false", "0", "off"};
+    if (std::find(kTrue.begin(), kTrue.end(), value) != kTrue.end()) {
+        out = true;
+        return {};
+    }
+    if (std::find(kFalse.begin(), kFalse.end(), value) != kFalse.end()) {
+        out = false;
+        return {};
+    }
+    return quoted(value) + " is not yes, no, true, false, on, off, 1 or 0";
+}
+
+// Group names are looked up with getgrnam: a NUL would cut the name short and
+// ':' cannot occur in /etc/group. Spaces are allowed, as directory services
+// (sssd, winbind) have groups such as "domain admins".
+Problem set_group(std::string_view value, std::string& out) {
+    constexpr std::size_t kMaxGroupBytes = 256;
+    const bool control = std::any_of(value.begin(), value.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte < 0x20 || byte == 0x7F;
+    });
+    if (control || value.find(':') != std::string_view::npos || value.size() > kMaxGroupBytes) {
+        return quoted(value) + " is not a group name (at most 256 bytes, no control " +
+               "characters, no ':')";
+    }
+    out = value;
+    return {};
+}
+
+struct KeyRule {
+    std::string_view key;
+    Problem (*set)(Config&, std::string_view value);
+};
+
+// Every key of the file. systemd/apitokend.conf documents each one.
+constexpr std::array kRules{
+    KeyRule{"argon2_time_cost", set_time_cost},
+    KeyRule{"argon2_memory_kib", set_memory_kib},
+    KeyRule{"workers",
+            [](Config& c, std::string_view v) { return parse_number(v, 0U, 1024U, c.workers); }},
+    KeyRule{"queue_size",
+            [](Config& c, std::string_view v) {
+                return parse_number(v, std::size_t{1}, std::size_t{65536}, c.queue_size);
+            }},
+    KeyRule{"throttle_max_failures",
+            [](Config& c, std::string_view v) {
+                return parse_number(v, 1U, 1000U, c.throttle_max_failures);
+            }},
+    KeyRule{"throttle_window",
+            [](Config& c, std::string_view v) {
+                return set_duration(v, seconds{1}, kMaxDuration, c.throttle_window);
+            }},
+    KeyRule{"default_lifetime",
+            [](Config& c, std::string_view v) { return set_lifetime(v, c.default_lifetime); }},
+    KeyRule{"max_lifetime",
+            [](Config& c, std::string_view v) { return set_lifetime(v, c.max_lifetime); }},
+    KeyRule{"max_tokens_per_user",
+            [](Config& c, std::string_view v) {
+                return parse_number(v, std::size_t{1}, std::size_t{100000}, c.max_tokens_per_user);
+            }},
+    KeyRule{"auth_group", [](Config& c, std::string_view v) { return set_group(v, c.auth_group); }},
+    KeyRule{"admin_group",
+            [](Config& c, std::string_view v) { return set_group(v, c.admin_group); }},
+    KeyRule{"usage_flush_interval",
+            [](Config& c, std::string_view v) {
+                return set_duration(v, seconds{1}, std::chrono::hours{1}, c.usage_flush_interval);
+            }},
+    KeyRule{"expired_retention",
+            [](Config& c, std::string_view v) {
+                return set_duration(v, seconds{1}, kMaxDuration, c.expired_retention);
+            }},
+    KeyRule{"max_store_size",
+            [](Config& c, std::string_view v) { return set_store_size(v, c.max_store_size); }},
+    KeyRule{"debug", [](Config& c, std::string_view v) { return set_bool(v, c.debug); }},
+};
+
+std::optional<std::size_t> rule_index(std::string_view key) {
+    for (std::size_t i = 0; i < kRules.size(); ++i) {
+        if (kRules[i].key == key) {
+            return i;
+        }
+    }
+    return std::nullopt;
+}
+
+class ConfigParser {
+public:
+    explicit ConfigParser(const std::string& file_name) : file_name_(file_name) {}
+
+    void parse_line(std::size_t line, std::string_view text) {
+        if (text.size() > kMaxConfigLineBytes) {
+            fail(line, "line is longer than " + std::to_string(kMaxConfigLineBytes) + " bytes");
+        }
+        text = trim(text);
+        if (text.empty() || text.starts_with('#')) {
+            return;
+        }
+        const auto equals = text.find('=');
+        if (equals == std::string_view::npos) {
+            fail(line, quoted(text) + " is not 'key = value' (comments start with '#')");
+        }
+        const std::string_view key = trim(text.substr(0, equals));
+        const std::string_view value = trim(text.substr(equals + 1));
+        if (key.empty()) {
+            fail(line, "'= " + printable(value) + "' has no key before '='");
+        }
+        set(line, key, value);
+    }
+
+    Config finish() {
+        check_lifetimes();
+        return config_;
+    }
+
+private:
+    const std::string& file_name_;
+    Config config_;
+    // The line each key was set on; 0 while it is not set.
+    std::array<std::size_t, kRules.size()> set_on_line_{};
+
+    [[noreturn]] void fail(std::size_t line, const std::string& what) const {
+        throw ConfigError(file_name_ + ":" + std::to_string(line) + ": " + what);
+    }
+
+    [[noreturn]] void fail(std::size_t line, std::string_view key, const std::string& what) const {
+        fail(line, printable(key) + ": " + what);
+    }
+
+    void set(std::size_t line, std::string_view key, std::string_view value) {
+        const auto index = rule_index(key);
+        if (!index) {
+            fail(line, key, "unknown key");
+        }
+        if (set_on_line_.at(*index) != 0) {
+            fail(line, key,
+                 "set again (already set on line " + std::to_string(set_on_line_.at(*index)) + ")");
+        }
+        if (value.empty()) {
+            fail(line, key, "the value is empty");
+        }
+        const Problem problem = kRules.at(*index).set(config_, value);
+        if (!problem.empty()) {
+            fail(line, key, problem);
+        }
+        set_on_line_.at(*index) = line;
+    }
+
+    std::size_t line_of(std::string_view key) const {
+        return set_on_line_.at(rule_index(key).value());
+    }
+
+    // Keeps Config's promise: with a maximum, every new token has a lifetime
+    // within it. Left out, default_lifetime takes the maximum, which is what
+    // an admin who only bounds lifetimes means; written out, it must fit.
+    void check_lifetimes() {
+        if (!config_.max_lifetime) {
+            return;
+        }
+        const std::string bound = "max_lifetime (" + format_duration(*config_.max_lifetime) +
+                                  ", line " + std::to_string(line_of("max_lifetime")) + ")";
+        if (!config_.default_lifetime) {
+            if (line_of("default_lifetime") == 0) {
+                config_.default_lifetime = config_.max_lifetime;
+                return;
+            }
+            fail(line_of("default_lifetime"), "default_lifetime", "never is longer than " + bound);
+        }
+        if (*config_.default_lifetime > *config_.max_lifetime) {
+            fail(line_of("default_lifetime"), "default_lifetime",
+                 format_duration(*config_.default_lifetime) + " is longer than " + bound);
+        }
+    }
+};
+
+// Closes the descriptor when the read is done, however it ends.
+class FileDescriptor {
+public:
+    explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
+    FileDescriptor(const FileDescriptor&) = delete;
+    FileDescriptor& operator=(const FileDescriptor&) = delete;
+    FileDescriptor(FileDescriptor&&) = delete;
+    FileDescriptor& operator=(FileDescriptor&&) = delete;
+    ~FileDescriptor() {
+        if (fd_ >= 0) {
+            ::close(fd_);
+        }
+    }
+
+    [[nodiscard]] int get() const noexcept { return fd_; }
+
+private:
+    int fd_;
+};
+
+[[noreturn]] void cannot_read(const std::string& file_name, int error) {
+    throw ConfigError(file_name + ": cannot read: " + std::generic_category().message(error));
+}
+
+// A regular file, or a character device so that --config=/dev/null means "no
+// settings". Directories, FIFOs and sockets are refused.
+void check_file_kind(int fd, const std::string& file_name) {
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        cannot_read(file_name, errno);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        cannot_read(file_name, EISDIR);
+    }
+    if (!S_ISREG(st.st_mode) && !S_ISCHR(st.st_mode)) {
+        throw ConfigError(file_name + ": cannot read: not a regular file");
+    }
+}
+
+// Reads at most one chunk past kMaxConfigFileBytes, so /dev/zero or a huge
+// file costs little; parse_config then refuses the oversized text.
+std::string read_bounded(int fd, const std::string& file_name) {
+    std::string text;
+    std::array<char, 16384> chunk{};
+    while (text.size() <= kMaxConfigFileBytes) {
+        const ssize_t got = ::read(fd, chunk.data(), chunk.size());
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got < 0) {
+            cannot_read(file_name, errno);
+        }
+        if (got == 0) {
+            break;
+        }
+        text.append(chunk.data(), static_cast<std::size_t>(got));
+    }
+    return text;
+}
+
+} // namespace
+
+Config parse_config(std::string_view text, const std::string& file_name) {
+    if (text.size() > kMaxConfigFileBytes) {
+        throw ConfigError(file_name + ": file is larger than 1 MiB");
+    }
+    ConfigParser parser(file_name);
+    std::size_t line = 0;
+    while (!text.empty()) {
+        const auto newline = text.find('\n');
+        parser.parse_line(++line, text.substr(0, newline));
+        text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
+    }
+    return parser.finish();
+}
+
+Config load_config(const std::filesystem::path& path, bool must_exist) {
+    const std::string file_name = path.string();
+    // O_NONBLOCK keeps a FIFO from hanging the open; check_file_kind refuses it.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    const int open_error = errno;
+    const FileDescriptor file(fd);
+    if (fd < 0 && open_error == ENOENT && !must_exist) {
+        return Config{};
+    }
+    if (fd < 0) {
+        cannot_read(file_name, open_error);
+    }
+    check_file_kind(fd, file_name);
+    return parse_config(read_bounded(fd, file_name), file_name);
+}
+
+} // namespace apitoken::daemon

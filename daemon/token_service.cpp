@@ -1,0 +1,498 @@
+#include "daemon/token_service.hpp"
+
+#include "store/name_rules.hpp"
+#include "store/store_error.hpp"
+#include "store/token_format.hpp"
+#include "store/token_hash.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <limits>
+
+namespace apitoken::daemon {
+namespace {
+
+using ipc::Error;
+using store::StoreErrc;
+using store::StoreError;
+
+// Usage statistics wait in memory at most this many at a time; beyond it
+// they are written at once (a burst of logins must not grow memory).
+constexpr std::size_t kUsageBatchLimit = 4096;
+
+store::TimePoint now_seconds() {
+    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+void require_valid(const std::string& problem) {
+    if (!problem.empty()) {
+        throw ApiError(Error::InvalidArgument, problem);
+    }
+}
+
+std::string describe(std::chrono::seconds lifetime) {
+    const auto days = std::chrono::duration_cast<std::chrono::days>(lifetime).count();
+    return days >= 1 ? std::to_string(days) + " days"
+                     : std::to_string(lifetime.count()) + " seconds";
+}
+
+} // namespace
+
+Failure failure_of(const StoreError& error, const AuditLog& log) {
+    switch (error.code()) {
+    case StoreErrc::NotFound: return {Error::NoSuchToken, error.what()};
+    case StoreErrc::DuplicateName: return {Error::DuplicateName, error.what()};
+    case StoreErrc::TooManyTokens: return {Error::TooManyTokens, error.what()};
+    case StoreErrc::InvalidArgument: return {Error::InvalidArgument, error.what()};
+    default:
+        log.error(std::string("token store: ") + error.what());
+        return {Error::Failed, "the token store failed; the daemon's log says why"};
+    }
+}
+
+// One authentication on its way through the service. Shared between the
+// event loop and the worker that verifies the hash; the token lives only in
+// its SecretBuffer, which the worker wipes as soon as it is done.
+struct TokenService::PendingAuth {
+    Caller caller;
+    std::string user;
+    std::optional<uid_t> current_uid;
+    std::string service;
+    std::string rhost;
+    store::SecretBuffer token;
+    std::optional<store::TokenRecord> record; // nullopt: verify the dummy, then fail
+    std::optional<Failure> decided;           // the answer when there is no real token
+    std::string decided_reason;
+    std::string hash; // what the worker verifies against
+    store::HashParams params;
+    bool verified = false;
+    std::optional<std::string> rehashed;
+    AuthReply reply;
+
+    [[nodiscard]] ThrottleSource source() const { return {caller.uid, rhost, user}; }
+};
+
+TokenService::TokenService(const Config& config, store::TokenStore& store, const AuditLog& log,
+                           HashRunner& hashing)
+    : config_(config), store_(store), log_(log), hashing_(hashing),
+      throttle_(config.throttle_max_failures, config.throttle_window),
+      dummy_hash_(store::hash_token(store::generate_token().text.view(), config.hash)) {}
+
+PrivilegedGroups TokenService::groups() const {
+    // Looked up on every call: an admin adding www-data to the group needs no
+    // daemon restart.
+    return {group_by_name(config_.auth_group), group_by_name(config_.admin_group)};
+}
+
+[[noreturn]] void TokenService::refuse(const Caller& caller, const std::string& user,
+                                       Action action) {
+    log_.record(AuditEvent::AccessDenied,
+                {.user = user,
+                 .caller_uid = caller.uid,
+                 .result = "refused",
+                 .reason = action == Action::Authenticate ? "may not authenticate for this user"
+                                                          : "may not manage this user's tokens"});
+    const std::string group =
+        action == Action::Authenticate ? config_.auth_group : config_.admin_group;
+    throw ApiError(Error::AccessDenied, "uid " + std::to_string(caller.uid) +
+                                            " may not act for user " + user +
+                                            " (root and members of " + group + " may)");
+}
+
+// Works out whose tokens a call is about, and whether the caller may touch
+// them. A caller who may not act for others learns nothing about whether a
+// user exists: that is AccessDenied too.
+TokenService::Target TokenService::resolve_target(const Caller& caller, const std::string& user,
+                                                  Action action, bool must_exist) {
+    if (user.empty()) {
+        const auto self = user_by_uid(caller.uid);
+        if (!self) {
+            throw ApiError(Error::NoSuchUser,
+                           "uid " + std::to_string(caller.uid) + " has no user name");
+        }
+        return {self->name, self->uid};
+    }
+    require_valid(store::user_name_problem(user));
+    const auto entry = user_by_name(user);
+    const PrivilegedGroups privileged = groups();
+    if (!entry) {
+        if (!may_act_for_anyone(caller, action, privileged)) {
+            refuse(caller, user, action);
+        }
+        if (must_exist) {
+            throw ApiError(Error::NoSuchUser, "no such user: " + user);
+        }
+        return {user, std::nullopt};
+    }
+    if (!may_act(caller, entry->uid, action, privileged)) {
+        refuse(caller, user, action);
+    }
+    return {entry->name, entry->uid};
+}
+
+void TokenService::authenticate(const Caller& caller, AuthRequest request, AuthReply reply) {
+    auto pending = std::make_shared<PendingAuth>();
+    pending->caller = caller;
+    pending->service = std::move(request.service);
+    pending->rhost = std::move(request.rhost);
+    pending->token = std::move(request.token);
+    pending->params = config_.hash;
+    pending->reply = std::move(reply);
+    try {
+        if (!pending->service.empty()) {
+            require_valid(store::service_name_problem(pending->service));
+        }
+        require_valid(store::rhost_problem(pending->rhost));
+        const Target target = resolve_target(caller, request.user, Action::Authenticate, false);
+        pending->user = target.name;
+        pending->current_uid = target.uid;
+    } catch (const ApiError& error) {
+        pending->reply(error.failure(), {});
+        return;
+    }
+    if (throttle_.blocked(pending->source(), Throttle::Clock::now())) {
+        fail_authentication(
+            *pending, {Error::TooManyAttempts, "too many failed attempts; try later"}, "throttled");
+        return;
+    }
+    const auto id = store::parse_token(pending->token.view());
+    if (!id) {
+        // Junk costs no hashing and no store access.
+        throttle_.record_failure(pending->source(), Throttle::Clock::now());
+        fail_authentication(*pending, {Error::AuthenticationFailed, "authentication failed"},
+                            "malformed token");
+        return;
+    }
+    try {
+        pending->record = store_.find(*id);
+    } catch (const StoreError& error) {
+        pending->reply(failure_of(error, log_), {});
+        return;
+    }
+    if (!pending->current_uid) {
+        pending->decided = {Error::NoSuchUser, "no such user: " + pending->user};
+        pending->decided_reason = "user does not exist";
+        pending->record.reset();
+    } else if (!pending->record || pending->record->user != pending->user) {
+        pending->decided = {Error::AuthenticationFailed, "authentication failed"};
+        pending->decided_reason = "no such token for this user (id " + id->hex() + ")";
+        pending->record.reset();
+    }
+    pending->hash = pending->record ? pending->record->hash : dummy_hash_;
+    verify_off_thread(pending);
+}
+
+void TokenService::verify_off_thread(const std::shared_ptr<PendingAuth>& pending) {
+    const bool queued = hashing_.try_submit(
+        [pending] {
+            PendingAuth& p = *pending;
+            p.verified = store::verify_token(p.hash, p.token.view());
+            if (p.verified && p.record && store::needs_rehash(p.hash, p.params)) {
+                p.rehashed = store::hash_token(p.token.view(), p.params);
+            }
+            p.token = store::SecretBuffer(); // wiped now, not when the reply is sent
+        },
+        [this, pending] { finish_authentication(*pending); });
+    if (!queued) {
+        pending->token = store::SecretBuffer();
+        log_.record(AuditEvent::AuthFailed, {.user = pending->user,
+                                             .service = pending->service,
+                                             .rhost = pending->rhost,
+                                             .caller_uid = pending->caller.uid,
+                                             .result = "busy",
+                                             .reason = "hashing queue full"});
+        pending->reply(Failure{Error::Busy, "apitokend is busy; try again"}, {});
+    }
+}
+
+void TokenService::finish_authentication(PendingAuth& p) {
+    if (p.decided) {
+        throttle_.record_failure(p.source(), Throttle::Clock::now());
+        fail_authentication(p, *p.decided, p.decided_reason);
+        return;
+    }
+    const store::TokenRecord& record = *p.record;
+    const auto wrong = [&](std::string_view reason) {
+        throttle_.record_failure(p.source(), Throttle::Clock::now());
+        fail_authentication(p, {Error::AuthenticationFailed, "authentication failed"}, reason);
+    };
+    if (!p.verified) {
+        return wrong("wrong secret");
+    }
+    std::optional<store::TokenRecord> current;
+    try {
+        current = store_.find(record.id);
+    } catch (const StoreError& error) {
+        return p.reply(failure_of(error, log_), {});
+    }
+    if (!current || current->hash != record.hash) {
+        return wrong("token revoked while it was being checked");
+    }
+    if (record.expired_at(now_seconds())) {
+        return wrong("token expired");
+    }
+    if (!record.services.empty() && std::find(record.services.begin(), record.services.end(),
+                                              p.service) == record.services.end()) {
+        return wrong("token not allowed for this service");
+    }
+    if (record.uid != *p.current_uid) {
+        return wrong("the user's uid changed since the token was made");
+    }
+    throttle_.record_success(p.source());
+    queue_usage({record.id, now_seconds(), p.service, p.rhost});
+    if (p.rehashed) {
+        try {
+            store_.replace_hash(record.id, record.hash, *p.rehashed);
+        } catch (const StoreError& error) {
+            // The token is fine; it will be re-hashed on a later use.
+            log_.warning(std::string("could not re-hash token ") + record.id.hex() + ": " +
+                         error.what());
+        }
+    }
+    const std::string id = record.id.hex();
+    log_.record(AuditEvent::AuthSucceeded, {.user = p.user,
+                                            .token_id = id,
+                                            .service = p.service,
+                                            .rhost = p.rhost,
+                                            .caller_uid = p.caller.uid,
+                                            .result = "success"});
+    p.reply(std::nullopt, id);
+}
+
+void TokenService::fail_authentication(PendingAuth& p, const Failure& failure,
+                                       std::string_view reason) {
+    p.token = store::SecretBuffer();
+    const std::string id = p.record ? p.record->id.hex() : std::string();
+    log_.record(AuditEvent::AuthFailed, {.user = p.user,
+                                         .token_id = id,
+                                         .service = p.service,
+                                         .rhost = p.rhost,
+                                         .caller_uid = p.caller.uid,
+                                         .result = "failure",
+                                         .reason = reason});
+    p.reply(failure, {});
+}
+
+std::optional<store::TimePoint> TokenService::expiry_for(std::int64_t requested,
+                                                         store::TimePoint now) const {
+    std::optional<store::TimePoint> expiry;
+    if (requested == ipc::kExpiresDefault) {
+        if (config_.default_lifetime) {
+            expiry = now + *config_.default_lifetime;
+        }
+    } else if (requested == ipc::kExpiresNever) {
+        expiry.reset();
+    } else if (requested > 0) {
+        expiry = store::TimePoint{std::chrono::seconds{requested}};
+        if (*expiry <= now) {
+            throw ApiError(Error::InvalidArgument, "the expiry time is in the past");
+        }
+    } else {
+        throw ApiError(Error::InvalidArgument, "invalid expiry time");
+    }
+    if (config_.max_lifetime && (!expiry || *expiry > now + *config_.max_lifetime)) {
+        throw ApiError(Error::InvalidArgument, "tokens may live at most " +
+                                                   describe(*config_.max_lifetime) +
+                                                   " on this host (max_lifetime)");
+    }
+    return expiry;
+}
+
+void TokenService::precheck_create(const Target& target, const CreateRequest& request) {
+    require_valid(store::token_name_problem(request.name));
+    if (request.services.size() > store::kMaxServicesPerToken) {
+        throw ApiError(Error::InvalidArgument, "a token may name at most 32 services");
+    }
+    for (const auto& service : request.services) {
+        require_valid(store::service_name_problem(service));
+    }
+    // Refuse before spending a hash; the store checks again when it writes.
+    const auto existing = store_.list(target.name);
+    if (existing.size() >= config_.max_tokens_per_user) {
+        throw ApiError(Error::TooManyTokens, "user " + target.name +
+                                                 " already has the maximum of " +
+                                                 std::to_string(config_.max_tokens_per_user) +
+                                                 " tokens; revoke one first");
+    }
+    for (const auto& record : existing) {
+        if (record.name == request.name) {
+            throw ApiError(Error::DuplicateName, "user " + target.name +
+                                                     " already has a token named \"" +
+                                                     request.name + "\"");
+        }
+    }
+}
+
+void TokenService::create_token(const Caller& caller, CreateRequest request, CreateReply reply) {
+    auto token_request = std::make_shared<store::TokenRequest>();
+    const auto now = now_seconds();
+    try {
+        const Target target = resolve_target(caller, request.user, Action::Manage, true);
+        precheck_create(target, request);
+        token_request->user = target.name;
+        token_request->uid = *target.uid;
+        token_request->name = request.name;
+        token_request->expires = expiry_for(request.expires, now);
+        token_request->services = request.services;
+        std::sort(token_request->services.begin(), token_request->services.end());
+        token_request->services.erase(
+            std::unique(token_request->services.begin(), token_request->services.end()),
+            token_request->services.end());
+    } catch (const ApiError& error) {
+        return reply(error.failure(), nullptr);
+    } catch (const StoreError& error) {
+        return reply(failure_of(error, log_), nullptr);
+    }
+    auto issued = std::make_shared<std::optional<store::IssuedToken>>();
+    const auto params = config_.hash;
+    const bool queued = hashing_.try_submit(
+        [issued, token_request, params, now] {
+            *issued = store::prepare_token(*token_request, params, now);
+        },
+        [this, issued, token_request, reply, caller] {
+            try {
+                store_created(*token_request, **issued);
+            } catch (const StoreError& error) {
+                return reply(failure_of(error, log_), nullptr);
+            }
+            const std::string id = (*issued)->record.id.hex();
+            log_.record(AuditEvent::TokenCreated, {.user = token_request->user,
+                                                   .token_id = id,
+                                                   .caller_uid = caller.uid,
+                                                   .result = "success",
+                                                   .reason = token_request->name});
+            reply(std::nullopt, &**issued);
+            issued->reset(); // wipes the token text now
+        });
+    if (!queued) {
+        reply(Failure{Error::Busy, "apitokend is busy; try again"}, nullptr);
+    }
+}
+
+void TokenService::store_created(const store::TokenRequest& request, store::IssuedToken& issued) {
+    try {
+        store_.create(issued.record);
+    } catch (const StoreError& error) {
+        if (error.code() != StoreErrc::DuplicateId) {
+            throw;
+        }
+        // 48 random bits collided: draw again here (rare enough that one
+        // hash on the loop's thread does not matter).
+        issued = store::issue_token(store_, request, config_.hash, issued.record.created);
+    }
+}
+
+std::vector<store::TokenRecord> TokenService::list_tokens(const Caller& caller,
+                                                          const std::string& user) {
+    const Target target = resolve_target(caller, user, Action::Manage, false);
+    try {
+        return store_.list(target.name);
+    } catch (const StoreError& error) {
+        throw ApiError(failure_of(error, log_).code, failure_of(error, log_).message);
+    }
+}
+
+void TokenService::revoke_token(const Caller& caller, const std::string& user,
+                                const std::string& id_text) {
+    const Target target = resolve_target(caller, user, Action::Manage, false);
+    const auto id = store::TokenId::from_hex(id_text);
+    if (!id) {
+        throw ApiError(Error::InvalidArgument,
+                       "not a token id (12 lowercase hex digits): " + id_text.substr(0, 64));
+    }
+    try {
+        store_.revoke(target.name, *id);
+    } catch (const StoreError& error) {
+        const Failure failure = failure_of(error, log_);
+        throw ApiError(failure.code, failure.message);
+    }
+    log_.record(
+        AuditEvent::TokenRevoked,
+        {.user = target.name, .token_id = id_text, .caller_uid = caller.uid, .result = "success"});
+}
+
+std::uint64_t TokenService::revoke_all_tokens(const Caller& caller, const std::string& user) {
+    const Target target = resolve_target(caller, user, Action::Manage, false);
+    std::size_t revoked = 0;
+    try {
+        revoked = store_.revoke_all(target.name);
+    } catch (const StoreError& error) {
+        const Failure failure = failure_of(error, log_);
+        throw ApiError(failure.code, failure.message);
+    }
+    log_.record(AuditEvent::TokenRevoked, {.user = target.name,
+                                           .token_id = "*",
+                                           .caller_uid = caller.uid,
+                                           .result = "success",
+                                           .reason = std::to_string(revoked) + " tokens"});
+    return revoked;
+}
+
+void TokenService::rename_token(const Caller& caller, const std::string& user,
+                                const std::string& id_text, const std::string& name) {
+    const Target target = resolve_target(caller, user, Action::Manage, false);
+    const auto id = store::TokenId::from_hex(id_text);
+    if (!id) {
+        throw ApiError(Error::InvalidArgument,
+                       "not a token id (12 lowercase hex digits): " + id_text.substr(0, 64));
+    }
+    require_valid(store::token_name_problem(name));
+    try {
+        store_.rename(target.name, *id, name);
+    } catch (const StoreError& error) {
+        const Failure failure = failure_of(error, log_);
+        throw ApiError(failure.code, failure.message);
+    }
+    log_.record(AuditEvent::TokenRenamed, {.user = target.name,
+                                           .token_id = id_text,
+                                           .caller_uid = caller.uid,
+                                           .result = "success",
+                                           .reason = name});
+}
+
+std::uint64_t TokenService::token_count() const {
+    return store_.count();
+}
+
+std::int64_t TokenService::max_lifetime() const noexcept {
+    return config_.max_lifetime ? config_.max_lifetime->count() : 0;
+}
+
+void TokenService::queue_usage(store::UsageEvent event) {
+    pending_usage_.push_back(std::move(event));
+    if (pending_usage_.size() >= kUsageBatchLimit) {
+        flush_usage();
+    }
+}
+
+void TokenService::flush_usage() {
+    if (pending_usage_.empty()) {
+        return;
+    }
+    try {
+        store_.record_usage(pending_usage_);
+        pending_usage_.clear();
+    } catch (const StoreError& error) {
+        log_.error(std::string("could not write usage statistics: ") + error.what());
+        // Keep what fits; statistics are worth less than bounded memory.
+        if (pending_usage_.size() > kUsageBatchLimit) {
+            pending_usage_.erase(pending_usage_.begin(),
+                                 pending_usage_.end() -
+                                     static_cast<std::ptrdiff_t>(kUsageBatchLimit));
+        }
+    }
+}
+
+void TokenService::purge_expired() {
+    try {
+        const std::size_t purged = store_.purge_expired(now_seconds(), config_.expired_retention);
+        if (purged > 0) {
+            log_.info("deleted " + std::to_string(purged) + " tokens that expired more than " +
+                      describe(config_.expired_retention) + " ago");
+        }
+    } catch (const StoreError& error) {
+        log_.error(std::string("could not delete expired tokens: ") + error.what());
+    }
+}
+
+} // namespace apitoken::daemon

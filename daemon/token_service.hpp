@@ -1,0 +1,109 @@
+#pragma once
+
+#include "daemon/api_error.hpp"
+#include "daemon/audit_log.hpp"
+#include "daemon/authorization.hpp"
+#include "daemon/caller.hpp"
+#include "daemon/config.hpp"
+#include "daemon/hash_runner.hpp"
+#include "daemon/throttle.hpp"
+#include "daemon/user_directory.hpp"
+#include "store/secret_buffer.hpp"
+#include "store/store_error.hpp"
+#include "store/token_issuer.hpp"
+#include "store/token_store.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace apitoken::daemon {
+
+struct AuthRequest {
+    std::string user; // "" = the caller
+    store::SecretBuffer token;
+    std::string service;
+    std::string rhost;
+};
+
+struct CreateRequest {
+    std::string user; // "" = the caller
+    std::string name;
+    std::int64_t expires = 0; // ipc::kExpiresDefault / kExpiresNever / Unix time
+    std::vector<std::string> services;
+};
+
+// The daemon's logic, free of D-Bus: who may do what (authorization),
+// checking tokens (throttle, parse, look up, verify off-thread, expiry,
+// scope, owner still the same), managing them, and usage statistics.
+// Single-threaded: every call and every reply happens on the event loop's
+// thread; only the Argon2 work runs elsewhere, through the HashRunner.
+class TokenService {
+public:
+    // Called exactly once per authenticate(): no failure and the token id on
+    // success, else why not.
+    using AuthReply = std::function<void(const std::optional<Failure>&, const std::string&)>;
+    using CreateReply =
+        std::function<void(const std::optional<Failure>&, const store::IssuedToken*)>;
+
+    TokenService(const Config& config, store::TokenStore& store, const AuditLog& log,
+                 HashRunner& hashing);
+
+    void authenticate(const Caller& caller, AuthRequest request, AuthReply reply);
+    void create_token(const Caller& caller, CreateRequest request, CreateReply reply);
+
+    // These answer at once and throw ApiError on refusal.
+    [[nodiscard]] std::vector<store::TokenRecord> list_tokens(const Caller& caller,
+                                                              const std::string& user);
+    void revoke_token(const Caller& caller, const std::string& user, const std::string& id);
+    std::uint64_t revoke_all_tokens(const Caller& caller, const std::string& user);
+    void rename_token(const Caller& caller, const std::string& user, const std::string& id,
+                      const std::string& name);
+    [[nodiscard]] std::uint64_t token_count() const;
+    // Seconds; 0 = unlimited.
+    [[nodiscard]] std::int64_t max_lifetime() const noexcept;
+
+    // Writes queued usage statistics (the daemon's timer and shutdown call it).
+    void flush_usage();
+    // Deletes tokens expired longer ago than expired_retention.
+    void purge_expired();
+    [[nodiscard]] std::size_t pending_usage() const noexcept { return pending_usage_.size(); }
+
+private:
+    struct PendingAuth;
+    struct Target {
+        std::string name;
+        std::optional<uid_t> uid; // nullopt: the user does not exist (any more)
+    };
+
+    [[nodiscard]] PrivilegedGroups groups() const;
+    Target resolve_target(const Caller& caller, const std::string& user, Action action,
+                          bool must_exist);
+    void verify_off_thread(const std::shared_ptr<PendingAuth>& pending);
+    void finish_authentication(PendingAuth& pending);
+    void fail_authentication(PendingAuth& pending, const Failure& failure, std::string_view reason);
+    [[nodiscard]] std::optional<store::TimePoint> expiry_for(std::int64_t requested,
+                                                             store::TimePoint now) const;
+    void precheck_create(const Target& target, const CreateRequest& request);
+    void store_created(const store::TokenRequest& request, store::IssuedToken& issued);
+    void queue_usage(store::UsageEvent event);
+    [[noreturn]] void refuse(const Caller& caller, const std::string& user, Action action);
+
+    const Config& config_;
+    store::TokenStore& store_;
+    const AuditLog& log_;
+    HashRunner& hashing_;
+    Throttle throttle_;
+    std::string dummy_hash_; // verified against when there is no real hash, so
+                             // unknown ids and users cost the same time
+    std::vector<store::UsageEvent> pending_usage_;
+};
+
+// The one place where store errors become API errors. Details that only the
+// admin should see (paths, LMDB errors) are logged, not returned.
+[[nodiscard]] Failure failure_of(const store::StoreError& error, const AuditLog& log);
+
+} // namespace apitoken::daemon

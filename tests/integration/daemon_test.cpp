@@ -1,0 +1,328 @@
+// apitokend through the real bus: a private dbus-daemon with the project's
+// policy file, the daemon as an unprivileged user, callers of real uids.
+#include "tests/integration/test_world.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <thread>
+
+namespace apitoken::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class DaemonTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (::geteuid() != 0) {
+            GTEST_SKIP() << "integration tests need root: they run callers as other uids (setpriv)";
+        }
+        world = std::make_unique<TestWorld>();
+    }
+
+    // Creates a token; returns {id, token}.
+    std::pair<std::string, std::string> create(const TestUser& as, const std::string& user,
+                                               const std::string& name,
+                                               const std::string& expires = "0",
+                                               const std::vector<std::string>& services = {}) {
+        std::vector<std::string> args{"create", user, name, expires};
+        args.insert(args.end(), services.begin(), services.end());
+        const CallResult r = world->call(as, args);
+        EXPECT_TRUE(r.ok()) << r.raw;
+        return r.fields.size() >= 2 ? std::pair{r.fields[0], r.fields[1]}
+                                    : std::pair<std::string, std::string>{};
+    }
+
+    CallResult auth(const TestUser& as, const std::string& user, const std::string& token,
+                    const std::string& service = "sshd", const std::string& rhost = "192.0.2.1") {
+        return world->call(as, {"auth", user, token, service, rhost});
+    }
+
+    std::unique_ptr<TestWorld> world;
+};
+
+TEST_F(DaemonTest, TokenLifecycleThroughEveryMethod) {
+    world->start_daemon();
+    const auto& alice = world->alice;
+    const auto [id, token] = create(alice, "", "ci-upload");
+    EXPECT_EQ(id.size(), 12U);
+    EXPECT_EQ(token.size(), 56U);
+    EXPECT_EQ(token.substr(4, 12), id);
+
+    EXPECT_TRUE(auth(alice, "", token).ok());
+    const CallResult listed = world->call(alice, {"list", ""});
+    ASSERT_TRUE(listed.ok()) << listed.raw;
+    ASSERT_EQ(listed.lines.size(), 1U);
+    EXPECT_TRUE(listed.lines[0].starts_with(id + " ci-upload ")) << listed.lines[0];
+
+    EXPECT_TRUE(world->call(alice, {"rename", "", id, "nightly"}).ok());
+    EXPECT_NE(world->call(alice, {"list", "alice"}).lines.at(0).find(" nightly "),
+              std::string::npos);
+
+    const CallResult status = world->call(alice, {"status"});
+    ASSERT_TRUE(status.ok()) << status.raw;
+    EXPECT_EQ(status.fields.at(1), "1") << "TokenCount";
+
+    EXPECT_TRUE(world->call(alice, {"revoke", "", id}).ok());
+    EXPECT_TRUE(auth(alice, "", token).refused("AuthenticationFailed"));
+    EXPECT_TRUE(world->call(alice, {"revoke", "", id}).refused("NoSuchToken"));
+
+    create(alice, "", "a");
+    create(alice, "", "b");
+    const CallResult all = world->call(alice, {"revoke-all", ""});
+    EXPECT_TRUE(all.ok());
+    EXPECT_EQ(all.fields.at(0), "2");
+    EXPECT_EQ(world->call(alice, {"list", ""}).fields.at(0), "0");
+}
+
+TEST_F(DaemonTest, AuthenticateAuthorizationTable) {
+    world->start_daemon();
+    const auto [id, token] = create(world->root, "alice", "t");
+    EXPECT_TRUE(auth(world->root, "alice", token).ok()) << "root";
+    EXPECT_TRUE(auth(world->alice, "alice", token).ok()) << "the user themself";
+    EXPECT_TRUE(auth(world->alice, "", token).ok()) << "the user themself, as \"\"";
+    EXPECT_TRUE(auth(world->www, "alice", token).ok()) << "member of apitoken-auth";
+    EXPECT_TRUE(auth(world->bob, "alice", token).refused("AccessDenied")) << "another user";
+    EXPECT_TRUE(auth(world->admin, "alice", token).refused("AccessDenied"))
+        << "apitoken-admin does not grant Authenticate";
+    EXPECT_TRUE(auth(world->bob, "nosuchuser", token).refused("AccessDenied"))
+        << "an ordinary caller must not learn whether a user exists";
+    EXPECT_TRUE(auth(world->www, "nosuchuser", token).refused("NoSuchUser"));
+    EXPECT_NE(world->daemon_log().find("call refused: access denied user=alice caller_uid=61002"),
+              std::string::npos)
+        << world->daemon_log();
+}
+
+TEST_F(DaemonTest, ManagementAuthorizationTable) {
+    world->start_daemon();
+    const auto& w = *world;
+    struct Row {
+        const TestUser* caller;
+        bool allowed;
+    };
+    const Row rows[] = {
+        {&w.alice, true}, {&w.root, true}, {&w.admin, true}, {&w.bob, false}, {&w.www, false}};
+    int n = 0;
+    for (const auto& row : rows) {
+        const std::string who = row.caller->name;
+        const std::string name = "by-" + who + std::to_string(n++);
+        const CallResult created = world->call(*row.caller, {"create", "alice", name, "0"});
+        const CallResult listed = world->call(*row.caller, {"list", "alice"});
+        const CallResult renamed =
+            world->call(*row.caller, {"rename", "alice", "000000000000", "x"});
+        const CallResult revoked = world->call(*row.caller, {"revoke", "alice", "000000000000"});
+        const CallResult all = world->call(*row.caller, {"revoke-all", "alice"});
+        if (row.allowed) {
+            EXPECT_TRUE(created.ok()) << who << ": " << created.raw;
+            EXPECT_TRUE(listed.ok()) << who << ": " << listed.raw;
+            EXPECT_TRUE(renamed.refused("NoSuchToken")) << who << ": " << renamed.raw;
+            EXPECT_TRUE(revoked.refused("NoSuchToken")) << who << ": " << revoked.raw;
+            EXPECT_TRUE(all.ok()) << who << ": " << all.raw;
+        } else {
+            for (const auto* r : {&created, &listed, &renamed, &revoked, &all}) {
+                EXPECT_TRUE(r->refused("AccessDenied")) << who << ": " << r->raw;
+            }
+        }
+    }
+}
+
+TEST_F(DaemonTest, EveryKindOfWrongTokenGetsTheSameError) {
+    world->set_config("throttle_max_failures = 100\n");
+    world->start_daemon();
+    const auto& alice = world->alice;
+    const auto [id, token] = create(alice, "", "good");
+    const auto [scoped_id, scoped] = create(alice, "", "ftp only", "0", {"vsftpd"});
+    const auto [bob_id, bob_token] = create(world->bob, "", "bobs");
+
+    std::string wrong_secret = token;
+    wrong_secret[20] = wrong_secret[20] == 'a' ? 'b' : 'a'; // breaks the checksum: malformed
+    EXPECT_TRUE(auth(alice, "", wrong_secret).refused("AuthenticationFailed"));
+    EXPECT_TRUE(auth(alice, "", "hunter2").refused("AuthenticationFailed"));
+    EXPECT_TRUE(auth(alice, "", std::string(100'000, 'a')).refused("AuthenticationFailed"));
+    EXPECT_TRUE(auth(alice, "", bob_token).refused("AuthenticationFailed"))
+        << "someone else's token";
+    EXPECT_TRUE(auth(alice, "", scoped, "sshd").refused("AuthenticationFailed")) << "out of scope";
+    EXPECT_TRUE(auth(alice, "", scoped, "vsftpd").ok()) << "in scope";
+    EXPECT_TRUE(auth(alice, "", token).ok());
+
+    const std::string log = world->daemon_log();
+    for (const char* reason :
+         {"malformed token", "no such token for this user", "not allowed for this service"}) {
+        EXPECT_NE(log.find(reason), std::string::npos) << "the log says why: " << reason;
+    }
+}
+
+TEST_F(DaemonTest, ExpiredTokenFails) {
+    world->start_daemon();
+    const auto soon = std::to_string(std::time(nullptr) + 2);
+    const auto [id, token] = create(world->alice, "", "short", soon);
+    EXPECT_TRUE(auth(world->alice, "", token).ok());
+    std::this_thread::sleep_for(3s);
+    EXPECT_TRUE(auth(world->alice, "", token).refused("AuthenticationFailed"));
+    EXPECT_NE(world->daemon_log().find("token expired"), std::string::npos);
+    EXPECT_TRUE(
+        world->call(world->alice, {"create", "", "past", "1000"}).refused("InvalidArgument"));
+}
+
+TEST_F(DaemonTest, DeletedUserAndChangedUidDoNotAuthenticate) {
+    world->start_daemon();
+    const auto [id, token] = create(world->root, "alice", "t");
+    const auto [bob_id, bob_token] = create(world->root, "bob", "t");
+    world->change_uid("alice", 61999);
+    EXPECT_TRUE(auth(world->root, "alice", token).refused("AuthenticationFailed"));
+    EXPECT_NE(world->daemon_log().find("uid changed"), std::string::npos) << world->daemon_log();
+    world->remove_user("bob");
+    EXPECT_TRUE(auth(world->root, "bob", bob_token).refused("NoSuchUser"));
+    // An admin can still see and clean up a deleted user's tokens.
+    EXPECT_EQ(world->call(world->root, {"list", "bob"}).fields.at(0), "1");
+    EXPECT_TRUE(world->call(world->root, {"revoke-all", "bob"}).ok());
+    EXPECT_TRUE(world->call(world->root, {"create", "bob", "new", "0"}).refused("NoSuchUser"));
+}
+
+TEST_F(DaemonTest, FailedAttemptsAreThrottledPerSource) {
+    world->set_config("throttle_max_failures = 3\nthrottle_window = 60s\n");
+    world->start_daemon();
+    const auto [id, token] = create(world->root, "alice", "t");
+    std::string wrong = token;
+    wrong.replace(16, 8, "00000000"); // valid shape is not needed: any failure counts
+    for (int i = 0; i < 3; ++i) {
+        EXPECT_TRUE(auth(world->www, "alice", wrong, "sshd", "198.51.100.9")
+                        .refused("AuthenticationFailed"));
+    }
+    EXPECT_TRUE(auth(world->www, "alice", token, "sshd", "198.51.100.9").refused("TooManyAttempts"))
+        << "the guessing source is blocked, even with the right token";
+    EXPECT_TRUE(auth(world->www, "alice", token, "sshd", "192.0.2.5").ok())
+        << "the real user from another host is not locked out";
+    EXPECT_TRUE(auth(world->alice, "alice", token, "sshd", "198.51.100.9").ok())
+        << "another caller is another source";
+}
+
+TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
+    // One worker, room for two jobs, and a hash that takes a while.
+    world->set_config(
+        "workers = 1\nqueue_size = 2\nargon2_time_cost = 3\nargon2_memory_kib = 65536\n");
+    world->start_daemon();
+    const auto [id, token] = create(world->root, "alice", "t");
+    const long rss_before = world->daemon_rss_kib();
+    std::vector<std::future<CallResult>> calls;
+    for (int i = 0; i < 40; ++i) {
+        calls.push_back(
+            std::async(std::launch::async, [&] { return auth(world->root, "alice", token); }));
+    }
+    int ok = 0;
+    int busy = 0;
+    for (auto& call : calls) {
+        const CallResult r = call.get();
+        ok += r.ok() ? 1 : 0;
+        busy += r.refused("Busy") ? 1 : 0;
+        EXPECT_TRUE(r.ok() || r.refused("Busy")) << r.raw;
+    }
+    EXPECT_GT(ok, 0);
+    EXPECT_GT(busy, 0) << "a full queue must answer Busy";
+    const long rss_after = world->daemon_rss_kib();
+    // One worker hashing in 64 MiB plus slack; 40 callers must not add 40 x 64 MiB.
+    EXPECT_LT(rss_after, rss_before + 100 * 1024) << "RSS grew from " << rss_before << " KiB";
+    EXPECT_TRUE(auth(world->root, "alice", token).ok()) << "still serving after the flood";
+}
+
+TEST_F(DaemonTest, RestartKeepsTokensAndSigtermFlushesStatistics) {
+    world->set_config("usage_flush_interval = 1h\n");
+    world->start_daemon();
+    const auto [id, token] = create(world->alice, "", "t");
+    EXPECT_TRUE(auth(world->www, "alice", token, "vsftpd", "203.0.113.7").ok());
+    EXPECT_EQ(world->stop_daemon(), 0) << world->daemon_log();
+    world->start_daemon();
+    const CallResult listed = world->call(world->alice, {"list", ""});
+    ASSERT_EQ(listed.lines.size(), 1U) << listed.raw;
+    std::istringstream line(listed.lines[0]);
+    std::string tid, name, created, expires, last_used, uses, service, rhost;
+    line >> tid >> name >> created >> expires >> last_used >> uses >> service >> rhost;
+    EXPECT_EQ(uses, "1");
+    EXPECT_NE(last_used, "0");
+    EXPECT_EQ(service, "vsftpd");
+    EXPECT_EQ(rhost, "203.0.113.7");
+    EXPECT_TRUE(auth(world->alice, "", token).ok()) << "the token survived the restart";
+}
+
+TEST_F(DaemonTest, SecondInstanceIsRefused) {
+    world->start_daemon();
+    const ProcessResult same_store = world->run_daemon_once({});
+    EXPECT_EQ(same_store.exit_code, 1);
+    EXPECT_NE(same_store.err.find("in use by another apitoken process"), std::string::npos)
+        << same_store.err;
+
+    const auto other_state = world->dir() / "other-state";
+    std::filesystem::create_directory(other_state);
+    ASSERT_EQ(::chown(other_state.c_str(), world->daemon_user.uid, world->daemon_user.uid), 0);
+    const ProcessResult same_bus = world->run_daemon_once({"--state-dir=" + other_state.string()});
+    EXPECT_EQ(same_bus.exit_code, 1);
+    EXPECT_NE(same_bus.err.find("already owns io.apitoken1"), std::string::npos) << same_bus.err;
+    EXPECT_TRUE(world->call(world->alice, {"list", ""}).ok()) << "the first instance still serves";
+}
+
+TEST_F(DaemonTest, BadConfigIsRefusedNamingFileLineAndKey) {
+    world->set_config("workers = 2\nno_such_key = 1\n");
+    const ProcessResult r = world->run_daemon_once({});
+    EXPECT_EQ(r.exit_code, 78);
+    EXPECT_NE(r.err.find("apitokend.conf:2"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("no_such_key"), std::string::npos) << r.err;
+    EXPECT_TRUE(world->call(world->root, {"status"}).status == "unavailable") << "nothing started";
+}
+
+TEST_F(DaemonTest, OnlyTheDaemonUserMayOwnTheName) {
+    const auto bob_state = world->dir() / "bob-state";
+    std::filesystem::create_directory(bob_state);
+    ASSERT_EQ(::chown(bob_state.c_str(), world->bob.uid, world->bob.uid), 0);
+    const ProcessResult r =
+        run_process({APITOKEN_SETPRIV, "--reuid=61002", "--regid=61002", "--clear-groups", "--",
+                     APITOKEN_DAEMON, "--config=/dev/null", "--state-dir=" + bob_state.string()},
+                    [&] {
+                        Environment env = world->nss_environment();
+                        env.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + world->bus_address());
+                        return env;
+                    }());
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("D-Bus policy does not let uid 61002 own"), std::string::npos) << r.err;
+}
+
+TEST_F(DaemonTest, NoSecretAppearsInLogsOrState) {
+    world->set_config("throttle_max_failures = 2\n");
+    world->start_daemon(/*debug=*/true);
+    const auto [id, token] = create(world->alice, "", "t");
+    const std::string secret = token.substr(16, 32);
+    EXPECT_TRUE(auth(world->alice, "", token).ok());
+    std::string wrong = token.substr(0, 16) + std::string(32, '0') + token.substr(48);
+    auth(world->alice, "", wrong);
+    auth(world->alice, "", wrong);
+    EXPECT_TRUE(auth(world->alice, "", token).refused("TooManyAttempts"));
+    EXPECT_EQ(world->stop_daemon(), 0);
+
+    const std::string log = world->daemon_log();
+    EXPECT_NE(log.find(id), std::string::npos) << "the id is logged";
+    EXPECT_EQ(log.find(secret), std::string::npos) << "the secret must never be logged";
+    for (const auto& entry : std::filesystem::directory_iterator(world->state_dir())) {
+        std::ifstream in(entry.path(), std::ios::binary);
+        const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+        EXPECT_EQ(bytes.find(secret), std::string::npos) << entry.path();
+        EXPECT_EQ(bytes.find(token.substr(0, 30)), std::string::npos) << entry.path();
+    }
+}
+
+TEST_F(DaemonTest, StateDirectoryIsPrivate) {
+    world->start_daemon();
+    create(world->alice, "", "t");
+    const auto perms = std::filesystem::status(world->state_dir()).permissions();
+    EXPECT_EQ(perms, std::filesystem::perms::owner_all);
+    const CallResult r = world->call(world->bob, {"list", ""});
+    EXPECT_TRUE(r.ok());
+}
+
+} // namespace
+} // namespace apitoken::testing

@@ -1,0 +1,264 @@
+#include "tests/integration/test_world.hpp"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace apitoken::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::vector<std::string> words(const std::string& line) {
+    std::istringstream in(line);
+    std::vector<std::string> out;
+    for (std::string word; in >> word;) {
+        out.push_back(word);
+    }
+    return out;
+}
+
+CallResult parse_call(const ProcessResult& result) {
+    CallResult call;
+    call.raw = result.out + result.err;
+    std::istringstream in(result.out);
+    std::string first;
+    std::getline(in, first);
+    auto w = words(first);
+    if (w.empty()) {
+        call.status = "failed";
+        return call;
+    }
+    call.status = w[0];
+    if (call.status == "refused" && w.size() > 1) {
+        call.error = w[1];
+    }
+    call.fields.assign(w.begin() + 1, w.end());
+    for (std::string line; std::getline(in, line);) {
+        call.lines.push_back(line);
+    }
+    return call;
+}
+
+std::string join_gids(const std::vector<gid_t>& gids) {
+    std::string out;
+    for (const gid_t gid : gids) {
+        out += (out.empty() ? "" : ",") + std::to_string(gid);
+    }
+    return out;
+}
+
+// The caller's identity via setpriv, as the issue asks: real uid, gid and
+// supplementary groups, so the bus sees exactly what a real process has.
+std::vector<std::string> as_user(const TestUser& user) {
+    if (user.uid == 0) {
+        return {};
+    }
+    std::vector<std::string> prefix{APITOKEN_SETPRIV, "--reuid=" + std::to_string(user.uid),
+                                    "--regid=" + std::to_string(user.uid)};
+    prefix.push_back(user.groups.empty() ? "--clear-groups" : "--groups=" + join_gids(user.groups));
+    prefix.emplace_back("--");
+    return prefix;
+}
+
+int bind_notify_socket(const std::filesystem::path& path) {
+    const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+        throw std::runtime_error("cannot bind the notify socket");
+    }
+    ::chmod(path.c_str(), 0777); // the daemon runs as another uid
+    return fd;
+}
+
+// Waits for a datagram containing READY=1 from the daemon.
+bool wait_ready(int fd, BackgroundProcess& daemon, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        char buffer[4096];
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer - 1, MSG_DONTWAIT);
+        if (n > 0 && std::string_view(buffer, static_cast<std::size_t>(n)).find("READY=1") !=
+                         std::string_view::npos) {
+            return true;
+        }
+        if (!daemon.running()) {
+            return false;
+        }
+        std::this_thread::sleep_for(5ms);
+    }
+    return false;
+}
+
+} // namespace
+
+TestWorld::TestWorld() {
+    // Callers of other uids must reach the bus socket inside.
+    std::filesystem::permissions(
+        dir_.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                         std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                         std::filesystem::perms::others_exec);
+    for (const auto* user : {&root, &daemon_user, &alice, &bob, &www, &admin}) {
+        passwd_[user->name] = user->uid;
+    }
+    write_nss_files();
+    set_config("");
+    std::filesystem::create_directory(state_dir());
+    if (::chown(state_dir().c_str(), daemon_user.uid, daemon_user.uid) != 0) {
+        throw std::runtime_error("cannot chown the state directory");
+    }
+    start_bus();
+}
+
+TestWorld::~TestWorld() {
+    daemon_.reset();
+    bus_.reset();
+    if (notify_fd_ >= 0) {
+        ::close(notify_fd_);
+    }
+}
+
+// nss_wrapper reloads a file when its inode changes, so each version is
+// written beside it and renamed over it.
+void TestWorld::write_nss_files() const {
+    {
+        std::ofstream passwd(dir_ / "passwd.new");
+        for (const auto& [name, uid] : passwd_) {
+            passwd << name << ":x:" << uid << ':' << uid << "::/nonexistent:/usr/sbin/nologin\n";
+        }
+        std::ofstream group(dir_ / "group.new");
+        for (const auto& [name, uid] : passwd_) {
+            group << name << ":x:" << uid << ":\n";
+        }
+        group << "apitoken-auth:x:" << kAuthGroup << ":www\n";
+        group << "apitoken-admin:x:" << kAdminGroup << ":admin\n";
+    }
+    std::filesystem::rename(dir_ / "passwd.new", dir_ / "passwd");
+    std::filesystem::rename(dir_ / "group.new", dir_ / "group");
+}
+
+Environment TestWorld::nss_environment() const {
+    return {std::string("LD_PRELOAD=") + APITOKEN_NSS_WRAPPER,
+            "NSS_WRAPPER_PASSWD=" + (dir_ / "passwd").string(),
+            "NSS_WRAPPER_GROUP=" + (dir_ / "group").string()};
+}
+
+std::string TestWorld::bus_address() const {
+    return "unix:path=" + (dir_ / "bus").string();
+}
+
+void TestWorld::start_bus() {
+    // The bus resolves user="apitoken" in our policy file through NSS, so it
+    // gets the wrapper too.
+    bus_ = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{APITOKEN_DBUS_DAEMON, "--config-file=" APITOKEN_TEST_BUS_CONFIG,
+                                 "--address=" + bus_address(), "--nofork", "--nopidfile"},
+        nss_environment(), dir_ / "bus.log");
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (!std::filesystem::exists(dir_ / "bus")) {
+        if (std::chrono::steady_clock::now() > deadline || !bus_->running()) {
+            throw std::runtime_error("dbus-daemon did not start: " + bus_->log_text());
+        }
+        std::this_thread::sleep_for(5ms);
+    }
+}
+
+void TestWorld::set_config(const std::string& text) {
+    std::ofstream(dir_ / "apitokend.conf") << text;
+}
+
+std::vector<std::string> TestWorld::daemon_command(const std::vector<std::string>& extra) const {
+    std::vector<std::string> argv = as_user(daemon_user);
+    argv.insert(argv.end(), {APITOKEN_DAEMON, "--config=" + (dir_ / "apitokend.conf").string()});
+    const bool own_state_dir = std::any_of(extra.begin(), extra.end(), [](const std::string& arg) {
+        return arg.starts_with("--state-dir=");
+    });
+    if (!own_state_dir) {
+        argv.push_back("--state-dir=" + state_dir().string());
+    }
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return argv;
+}
+
+void TestWorld::start_daemon(bool debug) {
+    if (notify_fd_ < 0) {
+        notify_fd_ = bind_notify_socket(dir_ / "notify");
+    }
+    Environment env = nss_environment();
+    env.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + bus_address());
+    env.push_back("NOTIFY_SOCKET=" + (dir_ / "notify").string());
+    daemon_ = std::make_unique<BackgroundProcess>(
+        daemon_command(debug ? std::vector<std::string>{"--debug"} : std::vector<std::string>{}),
+        env, dir_ / "daemon.log");
+    if (!wait_ready(notify_fd_, *daemon_, 20s)) {
+        const std::string log = daemon_->log_text();
+        daemon_.reset();
+        throw std::runtime_error("apitokend did not become ready:\n" + log);
+    }
+}
+
+int TestWorld::stop_daemon() {
+    if (!daemon_) {
+        return -1;
+    }
+    daemon_->signal(SIGTERM);
+    return daemon_->wait(20s);
+}
+
+ProcessResult TestWorld::run_daemon_once(const std::vector<std::string>& extra_args) {
+    Environment env = nss_environment();
+    env.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + bus_address());
+    return run_process(daemon_command(extra_args), env, 20s);
+}
+
+std::string TestWorld::daemon_log() const {
+    std::ifstream in(dir_ / "daemon.log");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+pid_t TestWorld::daemon_pid() const {
+    return daemon_ ? daemon_->pid() : -1;
+}
+
+long TestWorld::daemon_rss_kib() const {
+    std::ifstream status("/proc/" + std::to_string(daemon_pid()) + "/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.starts_with("VmRSS:")) {
+            return std::stol(line.substr(6));
+        }
+    }
+    return -1;
+}
+
+CallResult TestWorld::call(const TestUser& user, const std::vector<std::string>& args,
+                           std::chrono::milliseconds timeout) {
+    std::vector<std::string> argv = as_user(user);
+    argv.emplace_back(APITOKEN_TEST_CALL);
+    argv.insert(argv.end(), args.begin(), args.end());
+    return parse_call(run_process(argv, {"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()}, timeout));
+}
+
+void TestWorld::remove_user(const std::string& name) {
+    passwd_.erase(name);
+    write_nss_files();
+}
+
+void TestWorld::change_uid(const std::string& name, uid_t uid) {
+    passwd_[name] = uid;
+    write_nss_files();
+}
+
+} // namespace apitoken::testing

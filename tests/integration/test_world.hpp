@@ -1,0 +1,99 @@
+#pragma once
+
+#include "tests/support/subprocess.hpp"
+#include "tests/support/temp_dir.hpp"
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace apitoken::testing {
+
+// A user of the test world: known to the bus and the daemon through
+// nss_wrapper, and impersonated for real (setpriv) when calling.
+struct TestUser {
+    std::string name;
+    uid_t uid = 0;
+    std::vector<gid_t> groups; // supplementary groups the caller runs with
+};
+
+// The reply of one apitoken-test-call run, split into its words.
+struct CallResult {
+    std::string status; // ok, refused, unavailable, failed
+    std::string error;  // for refused: the short error name (AccessDenied, ...)
+    std::vector<std::string> fields;
+    std::vector<std::string> lines; // list: the token lines
+    std::string raw;
+
+    [[nodiscard]] bool ok() const { return status == "ok"; }
+    [[nodiscard]] bool refused(const std::string& name) const {
+        return status == "refused" && error == name;
+    }
+};
+
+// A private world for one test: users and groups (nss_wrapper files), a
+// private dbus-daemon that uses the project's real policy file, and
+// apitokend running as the unprivileged "apitoken" user against a temporary
+// state directory. Needs root (to impersonate users); tests skip otherwise.
+class TestWorld {
+public:
+    TestWorld();
+    TestWorld(const TestWorld&) = delete;
+    TestWorld& operator=(const TestWorld&) = delete;
+    TestWorld(TestWorld&&) = delete;
+    TestWorld& operator=(TestWorld&&) = delete;
+    ~TestWorld();
+
+    static constexpr gid_t kAuthGroup = 61900;
+    static constexpr gid_t kAdminGroup = 61901;
+
+    const TestUser root{"root", 0, {}};
+    const TestUser daemon_user{"apitoken", 61000, {}};
+    const TestUser alice{"alice", 61001, {}};
+    const TestUser bob{"bob", 61002, {}};
+    const TestUser www{"www", 61003, {kAuthGroup}};
+    const TestUser admin{"admin", 61004, {kAdminGroup}};
+
+    // apitokend.conf for the next start_daemon().
+    void set_config(const std::string& text);
+    // Starts apitokend and waits for READY=1; fails the test when it exits.
+    void start_daemon(bool debug = false);
+    // Sends SIGTERM and waits; returns the exit code.
+    int stop_daemon();
+    // Starts another apitokend with these arguments and waits for its exit.
+    ProcessResult run_daemon_once(const std::vector<std::string>& extra_args);
+    [[nodiscard]] std::string daemon_log() const;
+    [[nodiscard]] pid_t daemon_pid() const;
+    [[nodiscard]] long daemon_rss_kib() const;
+
+    // Runs apitoken-test-call as `user`.
+    CallResult call(const TestUser& user, const std::vector<std::string>& args,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+    // Rewrites the passwd file: users can be deleted or get another uid.
+    void remove_user(const std::string& name);
+    void change_uid(const std::string& name, uid_t uid);
+
+    [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
+    [[nodiscard]] std::filesystem::path state_dir() const { return dir_ / "state"; }
+    [[nodiscard]] std::string bus_address() const;
+    [[nodiscard]] Environment nss_environment() const;
+
+private:
+    void write_nss_files() const;
+    void start_bus();
+    std::vector<std::string> daemon_command(const std::vector<std::string>& extra) const;
+
+    TempDir dir_;
+    std::map<std::string, uid_t> passwd_;
+    std::unique_ptr<BackgroundProcess> bus_;
+    std::unique_ptr<BackgroundProcess> daemon_;
+    int notify_fd_ = -1;
+};
+
+} // namespace apitoken::testing
