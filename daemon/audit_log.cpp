@@ -115,7 +115,7 @@ void AuditLog::record(AuditEvent event, const AuditRecord& fields) const {
     std::vector<std::string> entries = fields_of(event, fields);
     const std::string message = message_of(event, entries);
     if (!journal_) {
-        std::fprintf(stderr, "apitokend: %s\n", message.c_str());
+        static_cast<void>(std::fprintf(stderr, "apitokend: %s\n", message.c_str()));
         return;
     }
     entries.push_back("MESSAGE=" + message);
@@ -132,7 +132,7 @@ void AuditLog::plain(int priority, std::string_view message) const {
     if (journal_) {
         sd_journal_print(priority, "%s", line.c_str());
     } else {
-        std::fprintf(stderr, "apitokend: %s\n", line.c_str());
+        static_cast<void>(std::fprintf(stderr, "apitokend: %s\n", line.c_str()));
     }
 }
 

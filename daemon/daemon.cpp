@@ -70,7 +70,8 @@ void block_stop_signals() {
     sigemptyset(&mask);
     sigaddset(&mask, SIGTERM);
     sigaddset(&mask, SIGINT);
-    if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
+    // Before any thread exists, so the process-wide call is the right one.
+    if (sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) { // NOLINT(concurrency-mt-unsafe)
         throw StartupError("cannot block signals");
     }
 }
@@ -220,11 +221,11 @@ int run_daemon(const DaemonOptions& options) {
         Daemon daemon(options);
         return daemon.run();
     } catch (const StartupError& error) {
-        std::fprintf(stderr, "apitokend: %s\n", error.what());
+        static_cast<void>(std::fprintf(stderr, "apitokend: %s\n", error.what()));
         sd_notifyf(0, "STATUS=Failed to start: %s", error.what());
         return error.code();
     } catch (const std::exception& error) {
-        std::fprintf(stderr, "apitokend: %s\n", error.what());
+        static_cast<void>(std::fprintf(stderr, "apitokend: %s\n", error.what()));
         return kExitFailure;
     }
 }

@@ -35,9 +35,7 @@ Files:
 
 See also: apitokenctl(1), pam_apitoken(8).)";
 
-} // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
     using apitoken::daemon::DaemonOptions;
     CLI::App app(kDescription, "apitokend");
     app.footer(kFooter);
@@ -64,4 +62,15 @@ int main(int argc, char** argv) {
         options.state_dir = state_dir;
     }
     return apitoken::daemon::run_daemon(options);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    try {
+        return run(argc, argv);
+    } catch (const std::exception& error) {
+        std::cerr << "apitokend: " << error.what() << '\n';
+        return apitoken::daemon::kExitFailure;
+    }
 }

@@ -19,6 +19,7 @@ struct ThrottleSource {
     std::string rhost;
     std::string user;
 
+    // NOLINTNEXTLINE(modernize-use-nullptr): clang-tidy 14 misreads defaulted <=>
     auto operator<=>(const ThrottleSource&) const = default;
 };
 

@@ -179,6 +179,11 @@ void TokenService::authenticate(const Caller& caller, AuthRequest request, AuthR
         pending->record.reset();
     }
     pending->hash = pending->record ? pending->record->hash : dummy_hash_;
+    if (log_.debug_enabled()) {
+        log_.debug("authenticate: caller uid " + std::to_string(caller.uid) + ", user " +
+                   pending->user + ", token id " + id->hex() + ", service " + pending->service +
+                   (pending->record ? ": verifying" : ": no usable token, verifying a dummy hash"));
+    }
     verify_off_thread(pending);
 }
 
@@ -206,6 +211,10 @@ void TokenService::verify_off_thread(const std::shared_ptr<PendingAuth>& pending
 }
 
 void TokenService::finish_authentication(PendingAuth& p) {
+    if (log_.debug_enabled()) {
+        log_.debug("authenticate: user " + p.user + ": hash checked, " +
+                   (p.verified ? "match" : "no match") + (p.rehashed ? ", re-hashed" : ""));
+    }
     if (p.decided) {
         throttle_.record_failure(p.source(), Throttle::Clock::now());
         fail_authentication(p, *p.decided, p.decided_reason);
@@ -323,7 +332,8 @@ void TokenService::precheck_create(const Target& target, const CreateRequest& re
     }
 }
 
-void TokenService::create_token(const Caller& caller, CreateRequest request, CreateReply reply) {
+void TokenService::create_token(const Caller& caller, const CreateRequest& request,
+                                const CreateReply& reply) {
     auto token_request = std::make_shared<store::TokenRequest>();
     const auto now = now_seconds();
     try {
@@ -343,6 +353,8 @@ void TokenService::create_token(const Caller& caller, CreateRequest request, Cre
     } catch (const StoreError& error) {
         return reply(failure_of(error, log_), nullptr);
     }
+    log_.debug("create: caller uid " + std::to_string(caller.uid) + ", user " +
+               token_request->user + ", name \"" + token_request->name + "\": hashing");
     auto issued = std::make_shared<std::optional<store::IssuedToken>>();
     const auto params = config_.hash;
     const bool queued = hashing_.try_submit(
@@ -469,6 +481,7 @@ void TokenService::flush_usage() {
     if (pending_usage_.empty()) {
         return;
     }
+    log_.debug("writing " + std::to_string(pending_usage_.size()) + " usage records");
     try {
         store_.record_usage(pending_usage_);
         pending_usage_.clear();

@@ -53,7 +53,7 @@ public:
                  HashRunner& hashing);
 
     void authenticate(const Caller& caller, AuthRequest request, AuthReply reply);
-    void create_token(const Caller& caller, CreateRequest request, CreateReply reply);
+    void create_token(const Caller& caller, const CreateRequest& request, const CreateReply& reply);
 
     // These answer at once and throw ApiError on refusal.
     [[nodiscard]] std::vector<store::TokenRecord> list_tokens(const Caller& caller,

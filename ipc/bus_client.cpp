@@ -2,6 +2,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <memory>
@@ -50,12 +51,7 @@ std::string errno_text(int error) {
 bool means_unavailable_errno(int error) {
     constexpr std::array kErrnos{ECONNREFUSED, ENOENT,    ECONNRESET,   ENOTCONN, EPIPE,
                                  ETIMEDOUT,    ESHUTDOWN, EHOSTUNREACH, ENXIO,    ECONNABORTED};
-    for (const int e : kErrnos) {
-        if (error == e) {
-            return true;
-        }
-    }
-    return false;
+    return std::ranges::any_of(kErrnos, [error](int e) { return e == error; });
 }
 
 bool means_unavailable_name(std::string_view name) {

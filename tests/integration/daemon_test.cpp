@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -209,8 +210,8 @@ TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
     world->set_config(
         "workers = 1\nqueue_size = 2\nargon2_time_cost = 3\nargon2_memory_kib = 65536\n");
     world->start_daemon();
-    const auto [id, token] = create(world->root, "alice", "t");
-    const long rss_before = world->daemon_rss_kib();
+    const std::string token = create(world->root, "alice", "t").second;
+    const long rss_before = world->daemon_peak_rss_kib();
     std::vector<std::future<CallResult>> calls;
     for (int i = 0; i < 40; ++i) {
         calls.push_back(
@@ -226,9 +227,9 @@ TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
     }
     EXPECT_GT(ok, 0);
     EXPECT_GT(busy, 0) << "a full queue must answer Busy";
-    const long rss_after = world->daemon_rss_kib();
+    const long rss_after = world->daemon_peak_rss_kib();
     // One worker hashing in 64 MiB plus slack; 40 callers must not add 40 x 64 MiB.
-    EXPECT_LT(rss_after, rss_before + 100 * 1024) << "RSS grew from " << rss_before << " KiB";
+    EXPECT_LT(rss_after, rss_before + 100L * 1024) << "peak RSS grew from " << rss_before << " KiB";
     EXPECT_TRUE(auth(world->root, "alice", token).ok()) << "still serving after the flood";
 }
 
@@ -242,8 +243,12 @@ TEST_F(DaemonTest, RestartKeepsTokensAndSigtermFlushesStatistics) {
     const CallResult listed = world->call(world->alice, {"list", ""});
     ASSERT_EQ(listed.lines.size(), 1U) << listed.raw;
     std::istringstream line(listed.lines[0]);
-    std::string tid, name, created, expires, last_used, uses, service, rhost;
-    line >> tid >> name >> created >> expires >> last_used >> uses >> service >> rhost;
+    std::string skip;
+    std::string last_used;
+    std::string uses;
+    std::string service;
+    std::string rhost;
+    line >> skip >> skip >> skip >> skip >> last_used >> uses >> service >> rhost;
     EXPECT_EQ(uses, "1");
     EXPECT_NE(last_used, "0");
     EXPECT_EQ(service, "vsftpd");
@@ -322,6 +327,67 @@ TEST_F(DaemonTest, StateDirectoryIsPrivate) {
     EXPECT_EQ(perms, std::filesystem::perms::owner_all);
     const CallResult r = world->call(world->bob, {"list", ""});
     EXPECT_TRUE(r.ok());
+}
+
+TEST_F(DaemonTest, TokenIsRehashedWhenParametersChange) {
+    world->start_daemon();
+    const auto [id, token] = create(world->alice, "", "t");
+    EXPECT_EQ(world->stop_daemon(), 0);
+    world->set_config("argon2_time_cost = 2\nargon2_memory_kib = 128\n");
+    world->start_daemon();
+    EXPECT_TRUE(auth(world->alice, "", token).ok());
+    EXPECT_EQ(world->stop_daemon(), 0);
+    std::ifstream in(world->state_dir() / "data.mdb", std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    EXPECT_NE(bytes.find("$argon2id$v=19$m=128,t=2,p=1$"), std::string::npos)
+        << "re-hashed with the new cost";
+    world->start_daemon();
+    EXPECT_TRUE(auth(world->alice, "", token).ok()) << "the new hash verifies the same token";
+}
+
+TEST_F(DaemonTest, UsageIsWrittenByTheTimerWithoutAStop) {
+    world->set_config("usage_flush_interval = 1s\n");
+    world->start_daemon();
+    const auto [id, token] = create(world->alice, "", "t");
+    EXPECT_TRUE(auth(world->alice, "", token).ok());
+    EXPECT_TRUE(auth(world->alice, "", token).ok());
+    std::string uses;
+    for (int i = 0; i < 50 && uses != "2"; ++i) {
+        std::this_thread::sleep_for(100ms);
+        std::istringstream line(world->call(world->alice, {"list", ""}).lines.at(0));
+        std::string skip;
+        line >> skip >> skip >> skip >> skip >> skip >> uses;
+    }
+    EXPECT_EQ(uses, "2");
+}
+
+TEST_F(DaemonTest, SigintStopsCleanly) {
+    world->start_daemon();
+    ::kill(world->daemon_pid(), SIGINT);
+    EXPECT_EQ(world->stop_daemon(), 0);
+    EXPECT_NE(world->daemon_log().find("apitokend stopping"), std::string::npos);
+}
+
+TEST_F(DaemonTest, ClientGivesUpAtItsDeadline) {
+    // No daemon: the bus answers at once.
+    auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(world->call(world->root, {"--timeout-ms=3000", "status"}).status, "unavailable");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+
+    // A name owner that never answers: the client stops at its deadline.
+    Environment env{"DBUS_SYSTEM_BUS_ADDRESS=" + world->bus_address()};
+    BackgroundProcess silent({APITOKEN_SILENT_OWNER}, env, world->dir() / "silent.log");
+    for (int i = 0;
+         i < 200 && world->daemon_log_of("silent.log").find("ready") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    started = std::chrono::steady_clock::now();
+    const CallResult r =
+        world->call(world->root, {"--timeout-ms=700", "auth", "alice", "x", "sshd", ""});
+    const auto took = std::chrono::steady_clock::now() - started;
+    EXPECT_EQ(r.status, "unavailable") << r.raw;
+    EXPECT_GE(took, 650ms);
+    EXPECT_LT(took, 2s);
 }
 
 } // namespace

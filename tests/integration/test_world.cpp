@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -149,7 +150,12 @@ void TestWorld::write_nss_files() const {
 }
 
 Environment TestWorld::nss_environment() const {
-    return {std::string("LD_PRELOAD=") + APITOKEN_NSS_WRAPPER,
+    // Under ASan the preloaded wrapper comes before the ASan runtime, which
+    // ASan would refuse by default; the order is harmless here.
+    const char* asan = std::getenv("ASAN_OPTIONS"); // NOLINT(concurrency-mt-unsafe)
+    const std::string asan_options =
+        std::string(asan != nullptr ? asan : "") + ":verify_asan_link_order=0";
+    return {"ASAN_OPTIONS=" + asan_options, std::string("LD_PRELOAD=") + APITOKEN_NSS_WRAPPER,
             "NSS_WRAPPER_PASSWD=" + (dir_ / "passwd").string(),
             "NSS_WRAPPER_GROUP=" + (dir_ / "group").string()};
 }
@@ -162,7 +168,8 @@ void TestWorld::start_bus() {
     // The bus resolves user="apitoken" in our policy file through NSS, so it
     // gets the wrapper too.
     bus_ = std::make_unique<BackgroundProcess>(
-        std::vector<std::string>{APITOKEN_DBUS_DAEMON, "--config-file=" APITOKEN_TEST_BUS_CONFIG,
+        std::vector<std::string>{APITOKEN_DBUS_DAEMON,
+                                 std::string("--config-file=") + APITOKEN_TEST_BUS_CONFIG,
                                  "--address=" + bus_address(), "--nofork", "--nopidfile"},
         nss_environment(), dir_ / "bus.log");
     const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -223,7 +230,11 @@ ProcessResult TestWorld::run_daemon_once(const std::vector<std::string>& extra_a
 }
 
 std::string TestWorld::daemon_log() const {
-    std::ifstream in(dir_ / "daemon.log");
+    return daemon_log_of("daemon.log");
+}
+
+std::string TestWorld::daemon_log_of(const std::string& file) const {
+    std::ifstream in(dir_ / file);
     std::stringstream text;
     text << in.rdbuf();
     return text.str();
@@ -233,10 +244,10 @@ pid_t TestWorld::daemon_pid() const {
     return daemon_ ? daemon_->pid() : -1;
 }
 
-long TestWorld::daemon_rss_kib() const {
+long TestWorld::daemon_peak_rss_kib() const {
     std::ifstream status("/proc/" + std::to_string(daemon_pid()) + "/status");
     for (std::string line; std::getline(status, line);) {
-        if (line.starts_with("VmRSS:")) {
+        if (line.starts_with("VmHWM:")) {
             return std::stol(line.substr(6));
         }
     }
@@ -244,7 +255,7 @@ long TestWorld::daemon_rss_kib() const {
 }
 
 CallResult TestWorld::call(const TestUser& user, const std::vector<std::string>& args,
-                           std::chrono::milliseconds timeout) {
+                           std::chrono::milliseconds timeout) const {
     std::vector<std::string> argv = as_user(user);
     argv.emplace_back(APITOKEN_TEST_CALL);
     argv.insert(argv.end(), args.begin(), args.end());

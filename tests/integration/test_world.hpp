@@ -68,12 +68,16 @@ public:
     // Starts another apitokend with these arguments and waits for its exit.
     ProcessResult run_daemon_once(const std::vector<std::string>& extra_args);
     [[nodiscard]] std::string daemon_log() const;
+    // The text of a log file in the world's directory.
+    [[nodiscard]] std::string daemon_log_of(const std::string& file) const;
     [[nodiscard]] pid_t daemon_pid() const;
-    [[nodiscard]] long daemon_rss_kib() const;
+    // The daemon's peak resident memory so far (VmHWM).
+    [[nodiscard]] long daemon_peak_rss_kib() const;
 
     // Runs apitoken-test-call as `user`.
-    CallResult call(const TestUser& user, const std::vector<std::string>& args,
-                    std::chrono::milliseconds timeout = std::chrono::seconds(20));
+    [[nodiscard]] CallResult
+    call(const TestUser& user, const std::vector<std::string>& args,
+         std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
 
     // Rewrites the passwd file: users can be deleted or get another uid.
     void remove_user(const std::string& name);

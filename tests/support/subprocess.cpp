@@ -30,8 +30,8 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
                              int stdout_fd, int stderr_fd) {
     for (const auto& entry : env) {
         const auto eq = entry.find('=');
-        ::setenv(entry.substr(0, eq).c_str(), entry.substr(eq + 1).c_str(),
-                 1); // NOLINT(concurrency-mt-unsafe): forked child
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): a forked child has one thread
+        ::setenv(entry.substr(0, eq).c_str(), entry.substr(eq + 1).c_str(), 1);
     }
     ::dup2(stdin_fd, STDIN_FILENO);
     ::dup2(stdout_fd, STDOUT_FILENO);
