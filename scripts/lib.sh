@@ -4,13 +4,14 @@
 # What building apitoken needs.
 APITOKEN_BUILD_PACKAGES=(
   cmake g++ make pkg-config
-  libsodium-dev liblmdb-dev zlib1g-dev libsystemd-dev libcli11-dev
+  libsodium-dev liblmdb-dev zlib1g-dev libsystemd-dev libpam0g-dev libcli11-dev
 )
 
 # What running the whole test suite needs on top.
 APITOKEN_TEST_PACKAGES=(
   libgtest-dev clang-format clang-tidy
   dbus-daemon systemd libnss-wrapper util-linux
+  pamtester libpam-wrapper libpamtest0-dev valgrind binutils
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

@@ -14,11 +14,6 @@ constexpr std::size_t kIdOffset = kTokenPrefix.size();
 constexpr std::size_t kSecretOffset = kIdOffset + kTokenIdHexLength;
 constexpr std::size_t kChecksumOffset = kSecretOffset + kTokenSecretHexLength;
 
-bool is_lower_hex(std::string_view text) noexcept {
-    return std::all_of(text.begin(), text.end(),
-                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
-}
-
 std::uint32_t crc32_of(std::string_view text) noexcept {
     const auto* bytes = reinterpret_cast<const Bytef*>(text.data());
     return static_cast<std::uint32_t>(::crc32(0L, bytes, static_cast<uInt>(text.size())));
@@ -95,8 +90,7 @@ GeneratedToken generate_token(const TokenId& id) {
 }
 
 std::optional<TokenId> parse_token(std::string_view text) noexcept {
-    if (text.size() != kTokenLength || !text.starts_with(kTokenPrefix) ||
-        !is_lower_hex(text.substr(kIdOffset))) {
+    if (!has_token_shape(text)) {
         return std::nullopt;
     }
     char expected[kTokenChecksumHexLength];

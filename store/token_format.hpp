@@ -1,6 +1,7 @@
 #pragma once
 
 #include "store/secret_buffer.hpp"
+#include "store/token_shape.hpp"
 
 #include <array>
 #include <compare>
@@ -12,16 +13,9 @@
 
 namespace apitoken::store {
 
-// The token format of design.md:
+// The token format of design.md (constants in token_shape.hpp):
 //   "atk_" + 12 hex (id, 48 random bits) + 32 hex (secret, 128 random bits)
 //          + 8 hex (CRC32 of everything before it), all lowercase, 56 chars.
-inline constexpr std::string_view kTokenPrefix = "atk_";
-inline constexpr std::size_t kTokenIdHexLength = 12;
-inline constexpr std::size_t kTokenSecretHexLength = 32;
-inline constexpr std::size_t kTokenChecksumHexLength = 8;
-inline constexpr std::size_t kTokenLength =
-    kTokenPrefix.size() + kTokenIdHexLength + kTokenSecretHexLength + kTokenChecksumHexLength;
-static_assert(kTokenLength == 56);
 
 // The public part of a token: shown by list, logged, used to revoke, and the
 // store's primary key (its 6 bytes, big-endian, so keys sort like the hex).

@@ -375,12 +375,7 @@ TEST_F(DaemonTest, ClientGivesUpAtItsDeadline) {
     EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
 
     // A name owner that never answers: the client stops at its deadline.
-    Environment env{"DBUS_SYSTEM_BUS_ADDRESS=" + world->bus_address()};
-    BackgroundProcess silent({APITOKEN_SILENT_OWNER}, env, world->dir() / "silent.log");
-    for (int i = 0;
-         i < 200 && world->daemon_log_of("silent.log").find("ready") == std::string::npos; ++i) {
-        std::this_thread::sleep_for(10ms);
-    }
+    const auto silent = world->start_silent_owner();
     started = std::chrono::steady_clock::now();
     const CallResult r =
         world->call(world->root, {"--timeout-ms=700", "auth", "alice", "x", "sshd", ""});

@@ -272,4 +272,48 @@ void TestWorld::change_uid(const std::string& name, uid_t uid) {
     write_nss_files();
 }
 
+void TestWorld::write_pam_service(const std::string& name, const std::string& text) const {
+    std::filesystem::create_directories(dir_ / "pam.d");
+    std::filesystem::permissions(dir_ / "pam.d", std::filesystem::perms::owner_all |
+                                                     std::filesystem::perms::group_read |
+                                                     std::filesystem::perms::group_exec |
+                                                     std::filesystem::perms::others_read |
+                                                     std::filesystem::perms::others_exec);
+    std::ofstream(dir_ / "pam.d" / name) << text;
+}
+
+Environment TestWorld::pam_environment() const {
+    const char* asan = std::getenv("ASAN_OPTIONS"); // NOLINT(concurrency-mt-unsafe)
+    return {
+        std::string("LD_PRELOAD=") + APITOKEN_ASAN_RUNTIME + APITOKEN_PAM_WRAPPER, "PAM_WRAPPER=1",
+        "PAM_WRAPPER_SERVICE_DIR=" + (dir_ / "pam.d").string(), "PAM_WRAPPER_DEBUGLEVEL=2",
+        // pam_wrapper's RTLD_DEEPBIND does not mix with sanitizers and valgrind.
+        "PAM_WRAPPER_DISABLE_DEEPBIND=1",
+        "ASAN_OPTIONS=" + std::string(asan != nullptr ? asan : "") + ":verify_asan_link_order=0",
+        "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()};
+}
+
+ProcessResult TestWorld::pamtester(const TestUser& as, const std::string& service,
+                                   const std::string& user, const std::string& input,
+                                   const Environment& extra_env,
+                                   const std::vector<std::string>& wrapper) const {
+    std::vector<std::string> argv = as_user(as);
+    argv.insert(argv.end(), wrapper.begin(), wrapper.end());
+    argv.insert(argv.end(), {APITOKEN_PAMTESTER, "-v", service, user, "authenticate"});
+    Environment env = pam_environment();
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    return run_process(argv, env, std::chrono::seconds(120), input);
+}
+
+std::unique_ptr<BackgroundProcess> TestWorld::start_silent_owner() const {
+    auto silent = std::make_unique<BackgroundProcess>(
+        std::vector<std::string>{APITOKEN_SILENT_OWNER},
+        Environment{"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()}, dir_ / "silent.log");
+    for (int i = 0; i < 500 && daemon_log_of("silent.log").find("ready") == std::string::npos;
+         ++i) {
+        std::this_thread::sleep_for(10ms);
+    }
+    return silent;
+}
+
 } // namespace apitoken::testing

@@ -83,6 +83,17 @@ public:
     void remove_user(const std::string& name);
     void change_uid(const std::string& name, uid_t uid);
 
+    // PAM through pam_wrapper: service files in dir()/pam.d.
+    void write_pam_service(const std::string& name, const std::string& text) const;
+    [[nodiscard]] Environment pam_environment() const;
+    // `pamtester SERVICE USER authenticate` as `as`, `input` on stdin;
+    // `wrapper` runs it under another program (valgrind).
+    ProcessResult pamtester(const TestUser& as, const std::string& service, const std::string& user,
+                            const std::string& input, const Environment& extra_env = {},
+                            const std::vector<std::string>& wrapper = {}) const;
+    // Starts a process that owns io.apitoken1 and never answers.
+    [[nodiscard]] std::unique_ptr<BackgroundProcess> start_silent_owner() const;
+
     [[nodiscard]] const std::filesystem::path& dir() const { return dir_.path(); }
     [[nodiscard]] std::filesystem::path state_dir() const { return dir_ / "state"; }
     [[nodiscard]] std::string bus_address() const;

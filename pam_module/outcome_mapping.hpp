@@ -1,0 +1,12 @@
+#pragma once
+
+#include "ipc/bus_client.hpp"
+#include "pam_module/module_options.hpp"
+
+namespace apitoken::pam {
+
+// The return-code table of design.md, in one place: how the daemon's answer
+// becomes a PAM code for this stack line's options.
+[[nodiscard]] int pam_code_for(const ipc::Outcome& outcome, const ModuleOptions& options) noexcept;
+
+} // namespace apitoken::pam

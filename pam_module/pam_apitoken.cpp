@@ -1,0 +1,162 @@
+// pam_apitoken.so: PAM glue only. Gets the user and the token, asks apitokend
+// with one bus call, maps the answer (outcome_mapping). Loaded into other
+// people's processes: exports only pam_sm_*, lets no exception out, starts
+// no thread, keeps no global state, and wipes the token after use.
+#include "ipc/bus_client.hpp"
+#include "ipc/sensitive_string.hpp"
+#include "pam_module/module_options.hpp"
+#include "pam_module/outcome_mapping.hpp"
+#include "store/token_shape.hpp"
+
+#define PAM_SM_AUTH
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <syslog.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string>
+
+#define APITOKEN_EXPORT __attribute__((visibility("default")))
+
+namespace {
+
+using apitoken::ipc::SensitiveString;
+using apitoken::pam::ModuleOptions;
+using apitoken::pam::TokenSource;
+
+// A string item (PAM_SERVICE, PAM_RHOST, ...) or "" when unset.
+std::string item_text(pam_handle_t* pamh, int item) {
+    const void* value = nullptr;
+    if (pam_get_item(pamh, item, &value) != PAM_SUCCESS || value == nullptr) {
+        return {};
+    }
+    return static_cast<const char*>(value);
+}
+
+// The conversation's answer is malloc'ed by the application: copy it into
+// wiped memory, then wipe and free the original.
+int prompt_for_token(pam_handle_t* pamh, SensitiveString& token) {
+    char* response = nullptr;
+    const int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &response, "API token: ");
+    if (rc != PAM_SUCCESS) {
+        return rc == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CONV_ERR;
+    }
+    if (response == nullptr) {
+        return PAM_CONV_ERR;
+    }
+    token = SensitiveString(response);
+    explicit_bzero(response, std::strlen(response));
+    std::free(response); // NOLINT(cppcoreguidelines-no-malloc): the application malloc'ed it
+    return PAM_SUCCESS;
+}
+
+// Where the token comes from, per the *_first_pass options. `prompted` tells
+// whether we asked (then PAM_AUTHTOK is ours to set for later modules).
+int get_token(pam_handle_t* pamh, const ModuleOptions& options, SensitiveString& token,
+              bool& prompted) {
+    prompted = false;
+    if (options.source != TokenSource::Prompt) {
+        const void* earlier = nullptr;
+        if (pam_get_item(pamh, PAM_AUTHTOK, &earlier) == PAM_SUCCESS && earlier != nullptr) {
+            token = SensitiveString(static_cast<const char*>(earlier));
+            return PAM_SUCCESS;
+        }
+        if (options.source == TokenSource::UseFirstPass) {
+            pam_syslog(pamh, LOG_NOTICE, "use_first_pass: no token from an earlier module");
+            return PAM_AUTH_ERR;
+        }
+    }
+    prompted = true;
+    return prompt_for_token(pamh, token);
+}
+
+void log_outcome(pam_handle_t* pamh, const ModuleOptions& options, const std::string& user,
+                 const apitoken::ipc::Outcome& outcome, const std::string& token_id) {
+    using Kind = apitoken::ipc::Outcome::Kind;
+    if (outcome.kind == Kind::Ok) {
+        pam_syslog(pamh, LOG_INFO, "accepted API token %s for user %s", token_id.c_str(),
+                   user.c_str());
+    } else if (outcome.kind == Kind::Refused &&
+               outcome.error == apitoken::ipc::Error::AccessDenied) {
+        pam_syslog(pamh, LOG_ERR,
+                   "apitokend refused this service (%s); a service running as a user other "
+                   "than root must be in the apitoken-auth group",
+                   outcome.message.c_str());
+    } else if (outcome.kind != Kind::Refused || options.debug) {
+        pam_syslog(pamh, outcome.kind == Kind::Refused ? LOG_NOTICE : LOG_ERR,
+                   "no API token authentication for user %s: %s", user.c_str(),
+                   outcome.message.c_str());
+    }
+}
+
+int authenticate(pam_handle_t* pamh, int argc, const char** argv) {
+    const ModuleOptions options = apitoken::pam::parse_module_options(argc, argv);
+    for (const auto& unknown : options.unknown) {
+        pam_syslog(pamh, LOG_WARNING, "ignoring unknown or invalid option \"%s\"", unknown.c_str());
+    }
+    const char* user = nullptr;
+    int rc = pam_get_user(pamh, &user, nullptr);
+    if (rc != PAM_SUCCESS || user == nullptr || *user == '\0') {
+        return rc == PAM_CONV_ERR || rc == PAM_BUF_ERR ? rc : PAM_USER_UNKNOWN;
+    }
+    const std::string user_name = user;
+    SensitiveString token;
+    bool prompted = false;
+    if ((rc = get_token(pamh, options, token, prompted)) != PAM_SUCCESS) {
+        return rc;
+    }
+    // Whatever was typed is offered to later modules (pam_unix try_first_pass):
+    // in a token-or-password stack it may be the password.
+    if (prompted && (rc = pam_set_item(pamh, PAM_AUTHTOK, token.c_str())) != PAM_SUCCESS) {
+        return rc;
+    }
+    // A password typed at our prompt never leaves this process.
+    if (!apitoken::store::has_token_shape(token.view())) {
+        if (options.debug) {
+            pam_syslog(pamh, LOG_DEBUG, "user %s: input is not an API token; apitokend not asked",
+                       user_name.c_str());
+        }
+        return PAM_AUTH_ERR;
+    }
+    const std::string service = item_text(pamh, PAM_SERVICE);
+    const std::string rhost = item_text(pamh, PAM_RHOST);
+    if (options.debug) {
+        pam_syslog(pamh, LOG_DEBUG,
+                   "user %s, service %s, rhost %s: asking apitokend (timeout %lld ms)",
+                   user_name.c_str(), service.c_str(), rhost.c_str(),
+                   static_cast<long long>(options.timeout.count()));
+    }
+    std::string token_id;
+    apitoken::ipc::Outcome outcome;
+    {
+        apitoken::ipc::Client client(options.timeout);
+        outcome = client.authenticate(user_name, token.view(), service, rhost, &token_id);
+    }
+    token.clear();
+    log_outcome(pamh, options, user_name, outcome, token_id);
+    return apitoken::pam::pam_code_for(outcome, options);
+}
+
+} // namespace
+
+extern "C" {
+
+APITOKEN_EXPORT int pam_sm_authenticate(pam_handle_t* pamh, int /*flags*/, int argc,
+                                        const char** argv) {
+    try {
+        return authenticate(pamh, argc, argv);
+    } catch (const std::bad_alloc&) {
+        return PAM_BUF_ERR;
+    } catch (...) {
+        return PAM_SERVICE_ERR;
+    }
+}
+
+APITOKEN_EXPORT int pam_sm_setcred(pam_handle_t* /*pamh*/, int /*flags*/, int /*argc*/,
+                                   const char** /*argv*/) {
+    return PAM_SUCCESS;
+}
+
+} // extern "C"

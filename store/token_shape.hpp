@@ -1,0 +1,33 @@
+#pragma once
+
+// The token format's shape, header-only and free of dependencies, so that
+// the PAM module (which links only libpam and libsystemd) can tell a token
+// from a password without the store library:
+//   "atk_" + 12 hex (id) + 32 hex (secret) + 8 hex (CRC32), lowercase.
+
+#include <algorithm>
+#include <cstddef>
+#include <string_view>
+
+namespace apitoken::store {
+
+inline constexpr std::string_view kTokenPrefix = "atk_";
+inline constexpr std::size_t kTokenIdHexLength = 12;
+inline constexpr std::size_t kTokenSecretHexLength = 32;
+inline constexpr std::size_t kTokenChecksumHexLength = 8;
+inline constexpr std::size_t kTokenLength =
+    kTokenPrefix.size() + kTokenIdHexLength + kTokenSecretHexLength + kTokenChecksumHexLength;
+static_assert(kTokenLength == 56);
+
+[[nodiscard]] constexpr bool is_lower_hex(std::string_view text) noexcept {
+    return std::all_of(text.begin(), text.end(),
+                       [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Prefix, length and alphabet; the checksum needs parse_token().
+[[nodiscard]] constexpr bool has_token_shape(std::string_view text) noexcept {
+    return text.size() == kTokenLength && text.starts_with(kTokenPrefix) &&
+           is_lower_hex(text.substr(kTokenPrefix.size()));
+}
+
+} // namespace apitoken::store
