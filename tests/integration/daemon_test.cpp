@@ -213,6 +213,7 @@ TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
     const std::string token = create(world->root, "alice", "t").second;
     const long rss_before = world->daemon_peak_rss_kib();
     std::vector<std::future<CallResult>> calls;
+    calls.reserve(40);
     for (int i = 0; i < 40; ++i) {
         calls.push_back(
             std::async(std::launch::async, [&] { return auth(world->root, "alice", token); }));

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <stdexcept>
 
 namespace apitoken::testing {
 namespace {
@@ -62,8 +63,11 @@ protected:
     ProcessResult pam(const std::string& service_name, const std::string& user,
                       const std::string& input, const TestUser* as = nullptr,
                       const Environment& env = {}) const {
-        return world->pamtester(as != nullptr ? *as : world->root, service_name, user, input + "\n",
-                                env);
+        if (world == nullptr) { // only when SetUp skipped, and then no test runs
+            throw std::logic_error("no test world");
+        }
+        const TestUser& caller = as != nullptr ? *as : world->root;
+        return world->pamtester(caller, service_name, user, input + "\n", env);
     }
 
     std::unique_ptr<TestWorld> world;
@@ -198,7 +202,7 @@ TEST_F(PamTest, DebugLogsStepsButNeverTheTokenAndUnknownOptionsAreLogged) {
 }
 
 TEST_F(PamTest, ModuleIsCleanUnderValgrind) {
-    if (std::string(APITOKEN_VALGRIND).empty() || std::string(APITOKEN_ASAN_RUNTIME) != "") {
+    if (std::string(APITOKEN_VALGRIND).empty() || !std::string(APITOKEN_ASAN_RUNTIME).empty()) {
         GTEST_SKIP() << "needs valgrind and a build without sanitizers";
     }
     const ProcessResult r =

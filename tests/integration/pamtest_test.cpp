@@ -34,14 +34,15 @@ protected:
         for (const auto& entry : world->pam_environment()) {
             const auto eq = entry.find('=');
             if (entry.compare(0, eq, "LD_PRELOAD") != 0) {
-                ::setenv(entry.substr(0, eq).c_str(), entry.substr(eq + 1).c_str(),
-                         1); // NOLINT(concurrency-mt-unsafe)
+                // NOLINTNEXTLINE(concurrency-mt-unsafe): no other thread reads it now
+                ::setenv(entry.substr(0, eq).c_str(), entry.substr(eq + 1).c_str(), 1);
             }
         }
     }
 
     // pam_authenticate's return code for `input` typed at the prompt.
-    int authenticate(const std::string& user, const char* input, const char* service = "apitoken") {
+    static int authenticate(const std::string& user, const char* input,
+                            const char* service = "apitoken") {
         const char* answers[] = {input, nullptr};
         pamtest_conv_data conv{};
         conv.in_echo_off = answers;

@@ -10,11 +10,11 @@
 int main() {
     sd_bus* bus = nullptr;
     if (sd_bus_open_system(&bus) < 0 || sd_bus_request_name(bus, apitoken::ipc::kBusName, 0) < 0) {
-        std::fputs("cannot own the name\n", stderr);
+        static_cast<void>(std::fputs("cannot own the name\n", stderr));
         return 1;
     }
     std::puts("ready");
-    std::fflush(stdout);
+    static_cast<void>(std::fflush(stdout));
     for (;;) {
         ::pause(); // never reads the bus: calls to us go unanswered
     }
