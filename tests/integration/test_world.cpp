@@ -289,6 +289,8 @@ Environment TestWorld::pam_environment() const {
         "PAM_WRAPPER_SERVICE_DIR=" + (dir_ / "pam.d").string(), "PAM_WRAPPER_DEBUGLEVEL=2",
         // pam_wrapper's RTLD_DEEPBIND does not mix with sanitizers and valgrind.
         "PAM_WRAPPER_DISABLE_DEEPBIND=1",
+        // pam_wrapper 1.1.4 (Debian 12) reads the uid_wrapper name instead.
+        "UID_WRAPPER_DISABLE_DEEPBIND=1",
         "ASAN_OPTIONS=" + std::string(asan != nullptr ? asan : "") + ":verify_asan_link_order=0",
         "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()};
 }
