@@ -158,9 +158,9 @@ int on_create_token(sd_bus_message* m, void* userdata, sd_bus_error* error) {
         const char* name = nullptr;
         std::int64_t expires = 0;
         check_read(sd_bus_message_read(m, "ssx", &user, &name, &expires));
-        CreateRequest request{user, name, expires, read_strings(m)};
+        const CreateRequest request{user, name, expires, read_strings(m)};
         const Caller caller = caller_of(m);
-        self.service().create_token(caller, std::move(request),
+        self.service().create_token(caller, request,
                                     [held = hold(m)](const std::optional<Failure>& failure,
                                                      const store::IssuedToken* issued) {
                                         if (failure || issued == nullptr) {

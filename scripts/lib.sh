@@ -5,13 +5,14 @@
 APITOKEN_BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libsodium-dev liblmdb-dev zlib1g-dev libsystemd-dev libpam0g-dev libcli11-dev
+  nlohmann-json3-dev
 )
 
 # What running the whole test suite needs on top.
 APITOKEN_TEST_PACKAGES=(
   libgtest-dev clang-format clang-tidy
   dbus-daemon systemd libnss-wrapper util-linux
-  pamtester libpam-wrapper libpamtest0-dev valgrind binutils
+  pamtester libpam-wrapper libpamtest0-dev valgrind binutils groff-base
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

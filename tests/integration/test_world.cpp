@@ -307,6 +307,13 @@ ProcessResult TestWorld::pamtester(const TestUser& as, const std::string& servic
     return run_process(argv, env, std::chrono::seconds(120), input);
 }
 
+ProcessResult TestWorld::run_as(const TestUser& user, const std::vector<std::string>& argv,
+                                const std::string& input) const {
+    std::vector<std::string> command = as_user(user);
+    command.insert(command.end(), argv.begin(), argv.end());
+    return run_process(command, {"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()}, 60s, input);
+}
+
 std::unique_ptr<BackgroundProcess> TestWorld::start_silent_owner() const {
     auto silent = std::make_unique<BackgroundProcess>(
         std::vector<std::string>{APITOKEN_SILENT_OWNER},

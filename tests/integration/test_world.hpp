@@ -91,6 +91,9 @@ public:
     ProcessResult pamtester(const TestUser& as, const std::string& service, const std::string& user,
                             const std::string& input, const Environment& extra_env = {},
                             const std::vector<std::string>& wrapper = {}) const;
+    // Runs a program as `user` (setpriv), pointed at this world's bus.
+    ProcessResult run_as(const TestUser& user, const std::vector<std::string>& argv,
+                         const std::string& input = {}) const;
     // Starts a process that owns io.apitoken1 and never answers.
     [[nodiscard]] std::unique_ptr<BackgroundProcess> start_silent_owner() const;
 

@@ -1,0 +1,42 @@
+#include "cli/failure_message.hpp"
+
+namespace apitoken::cli {
+namespace {
+
+std::string refusal(const ipc::Outcome& outcome, const std::string& subject) {
+    switch (outcome.error) {
+    case ipc::Error::AccessDenied:
+        return "access denied: " + outcome.message +
+               "\n(to manage other users' tokens, run as root or as a member of the admin group)";
+    case ipc::Error::NoSuchToken:
+        return "no such token: " + subject + " (see \"apitokenctl list\")";
+    case ipc::Error::NoSuchUser: return outcome.message;
+    case ipc::Error::DuplicateName:
+        return outcome.message + "; choose another name, or rename or revoke the old token";
+    case ipc::Error::TooManyTokens: return outcome.message;
+    case ipc::Error::InvalidArgument: return "invalid argument: " + outcome.message;
+    case ipc::Error::Busy: return "apitokend is busy; try again in a moment";
+    case ipc::Error::TooManyAttempts:
+    case ipc::Error::AuthenticationFailed: return outcome.message;
+    case ipc::Error::Failed:
+        return "apitokend failed: " + outcome.message + " (see: journalctl -u apitokend)";
+    }
+    return outcome.message;
+}
+
+} // namespace
+
+std::string failure_message(const ipc::Outcome& outcome, const std::string& subject) {
+    switch (outcome.kind) {
+    case ipc::Outcome::Kind::Ok: return {};
+    case ipc::Outcome::Kind::Refused: return refusal(outcome, subject);
+    case ipc::Outcome::Kind::Unavailable:
+        return "apitokend is not running or not reachable on the system bus (" + outcome.message +
+               ")\nstart it with: systemctl start apitokend";
+    case ipc::Outcome::Kind::OutOfMemory: return "out of memory";
+    case ipc::Outcome::Kind::Failed: return "cannot talk to apitokend: " + outcome.message;
+    }
+    return outcome.message;
+}
+
+} // namespace apitoken::cli

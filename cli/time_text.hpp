@@ -1,0 +1,33 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace apitoken::cli {
+
+// Times as apitokenctl shows and reads them. All are Unix seconds; 0 in the
+// daemon's replies means "none" (never expires, never used).
+
+// "2027-01-31T12:00:00Z" (UTC).
+[[nodiscard]] std::string rfc3339(std::int64_t unix_seconds);
+
+// "just now", "5 minutes ago", "3 days ago", "in 29 days", "in 2 years".
+[[nodiscard]] std::string relative_time(std::int64_t when, std::int64_t now);
+
+// The EXPIRES column: "never", "expired", or "in 29 days".
+[[nodiscard]] std::string expiry_text(std::int64_t expires, std::int64_t now);
+
+// What --expires accepts, as the value CreateToken takes (Unix seconds, or
+// ipc::kExpiresNever):
+//   a duration   90d, 12h, 2w, 30m  (from now)
+//   a date       2027-01-31         (00:00 local time on that day)
+//   a time       2027-01-31T12:00:00Z, 2027-01-31T12:00:00+02:00 (RFC 3339)
+//   never
+// Sets `error` and returns nullopt for anything else, or for a time that is
+// not in the future.
+[[nodiscard]] std::optional<std::int64_t> parse_expiry(std::string_view text, std::int64_t now,
+                                                       std::string& error);
+
+} // namespace apitoken::cli
