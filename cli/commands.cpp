@@ -98,9 +98,9 @@ void print_created_json(const ipc::CreatedToken& created, const std::string& nam
                     {"name", name},
                     {"created", rfc3339(created.created)},
                     {"expires", optional_time(created.expires)}};
-    std::cout << "{\"token\":\"";
+    std::cout << R"({"token":")";
     write_secret(created.token.view());
-    std::cout << "\"," << rest.dump().substr(1) << '\n';
+    std::cout << R"(",)" << rest.dump().substr(1) << '\n';
 }
 
 } // namespace

@@ -103,12 +103,13 @@ std::optional<std::int64_t> rfc3339_time(std::string_view text) {
         if (!oh || !om || *oh > 23 || *om > 59) {
             return std::nullopt;
         }
-        offset = (zone[0] == '+' ? 1 : -1) * (*oh * 3600 + *om * 60);
+        offset = (zone[0] == '+' ? 1 : -1) * (std::int64_t{*oh} * 3600 + std::int64_t{*om} * 60);
     } else {
         return std::nullopt;
     }
     const auto days_since_epoch = sys_days{*date}.time_since_epoch().count();
-    return std::int64_t{days_since_epoch} * 86400 + *h * 3600 + *m * 60 + *s - offset;
+    return std::int64_t{days_since_epoch} * 86400 + std::int64_t{*h} * 3600 +
+           std::int64_t{*m} * 60 + *s - offset;
 }
 
 } // namespace
@@ -119,11 +120,11 @@ std::string rfc3339(std::int64_t unix_seconds) {
     const year_month_day date{day_point};
     const hh_mm_ss time{t - day_point};
     char buffer[64];
-    std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ",
-                  static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                  static_cast<unsigned>(date.day()), static_cast<long>(time.hours().count()),
-                  static_cast<long>(time.minutes().count()),
-                  static_cast<long>(time.seconds().count()));
+    static_cast<void>(std::snprintf(
+        buffer, sizeof buffer, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", static_cast<int>(date.year()),
+        static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+        static_cast<long>(time.hours().count()), static_cast<long>(time.minutes().count()),
+        static_cast<long>(time.seconds().count())));
     return buffer;
 }
 

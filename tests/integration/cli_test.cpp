@@ -5,9 +5,11 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <chrono>
 #include <ctime>
 #include <regex>
 #include <sstream>
+#include <thread>
 
 namespace apitoken::testing {
 namespace {
@@ -86,6 +88,8 @@ TEST_F(CliTest, TokenFromCommandSubstitutionWorksThroughPamUntilRevoked) {
 TEST_F(CliTest, ListShowsAnAlignedTableSortedByCreation) {
     world->start_daemon();
     create(world->alice, {"first", "--expires=30d"});
+    // Creation times have one-second resolution; make the order unambiguous.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
     create(world->alice, {"second-with-a-longer-name", "--service=sshd", "--service=vsftpd"});
     const ProcessResult r = ctl(world->alice, {"list"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -114,20 +118,28 @@ TEST_F(CliTest, JsonOutputIsStableAndParses) {
     EXPECT_TRUE(
         std::regex_match(created.at("token").get<std::string>(), std::regex("atk_[0-9a-f]{52}")));
     EXPECT_EQ(created.at("name"), "j");
-    const std::regex rfc3339("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}Z");
+    const std::regex rfc3339(R"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z)");
     EXPECT_TRUE(std::regex_match(created.at("expires").get<std::string>(), rfc3339));
 
     create(world->alice, {"forever", "--expires=never", "--service=sshd"});
     const json listed = list_json(world->alice);
     ASSERT_EQ(listed.at("tokens").size(), 2U) << listed.dump();
-    const json& first = listed["tokens"][0];
+    const auto named = [&](const std::string& name) {
+        for (const auto& token : listed["tokens"]) {
+            if (token.at("name") == name) {
+                return token;
+            }
+        }
+        return json();
+    };
+    const json first = named("j");
     EXPECT_EQ(first.at("id"), created.at("id"));
     EXPECT_TRUE(std::regex_match(first.at("created").get<std::string>(), rfc3339));
     EXPECT_EQ(first.at("expired"), false);
     EXPECT_TRUE(first.at("last_used").is_null());
     EXPECT_EQ(first.at("use_count"), 0);
     EXPECT_TRUE(first.at("services").empty());
-    const json& second = listed["tokens"][1];
+    const json second = named("forever");
     EXPECT_TRUE(second.at("expires").is_null()) << "never expires";
     EXPECT_EQ(second.at("services"), json::array({"sshd"}));
     EXPECT_EQ(listed.dump().find("atk_"), std::string::npos) << "list never shows a token";
@@ -136,10 +148,14 @@ TEST_F(CliTest, JsonOutputIsStableAndParses) {
 TEST_F(CliTest, ExpiresAcceptsDurationsDatesTimesAndNever) {
     world->start_daemon();
     const std::time_t next_year = std::time(nullptr) + 365L * 86400;
+    std::tm local{};
+    std::tm utc{};
+    ::localtime_r(&next_year, &local);
+    ::gmtime_r(&next_year, &utc);
     char date[16];
-    std::strftime(date, sizeof date, "%Y-%m-%d", std::localtime(&next_year));
+    static_cast<void>(std::strftime(date, sizeof date, "%Y-%m-%d", &local));
     char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT12:00:00Z", std::gmtime(&next_year));
+    static_cast<void>(std::strftime(stamp, sizeof stamp, "%Y-%m-%dT12:00:00Z", &utc));
     for (const std::string& when : std::vector<std::string>{"12h", "90d", date, stamp, "never"}) {
         const ProcessResult r =
             ctl(world->alice, {"create", "t-" + when.substr(0, 4) + std::to_string(when.size()),
