@@ -1,21 +1,95 @@
 #!/usr/bin/env bash
-# Installs what apitoken needs (Debian packages), builds it, and shows it at
-# work: a token is created, used, mistyped and revoked.
+# Installs apitoken on this Debian 12 host and shows it at work:
+#   1. installs the build dependencies and builds (Release),
+#   2. installs every file (cmake --install, prefix /usr),
+#   3. creates the apitoken user and groups, the state directory,
+#   4. starts the service the way the host allows: systemctl where systemd
+#      is PID 1; otherwise starts the system dbus-daemon if none runs and
+#      runs apitokend in the background as the apitoken user,
+#   5. shows the main job: a token is created for a demo user, accepted by
+#      a PAM service (pamtester), revoked, and then refused.
+# Running it again rebuilds, reinstalls, restarts and repeats the demo.
 #
-# For now apitoken is its token store only; the daemon, the PAM module and
-# apitokenctl come next, and this script will then install and start the
-# service. Running it twice is harmless.
-#
-# Usage: scripts/install-and-demo.sh   (as root on a fresh Debian 12 machine)
+# Usage: scripts/install-and-demo.sh   (as root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-ensure_packages "${APITOKEN_BUILD_PACKAGES[@]}"
-configure_and_build build-release -DCMAKE_BUILD_TYPE=Release \
-  -DAPITOKEN_BUILD_TESTS=OFF -DAPITOKEN_BUILD_BENCH=OFF
+[ "$(id -u)" -eq 0 ] || { echo "run as root: it installs into /usr and starts a system service" >&2; exit 1; }
 
-state_dir=$(mktemp -d /tmp/apitoken-demo.XXXXXX)
-trap 'rm -rf "$state_dir"' EXIT
-log "demo: the token store at work"
-./build-release/store/apitoken-store-demo "$state_dir/state" "$(id -un)"
+ensure_packages "${APITOKEN_BUILD_PACKAGES[@]}" "${APITOKEN_RUNTIME_PACKAGES[@]}"
+configure_and_build build-release -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+  -DAPITOKEN_BUILD_TESTS=OFF -DAPITOKEN_BUILD_BENCH=OFF
+log "installing"
+cmake --install build-release >/dev/null
+
+log "creating the apitoken user and groups, and /var/lib/apitoken"
+systemd-sysusers /usr/lib/sysusers.d/apitoken.conf
+systemd-tmpfiles --create /usr/lib/tmpfiles.d/apitoken.conf
+
+pid_file=/run/apitokend.pid
+log_file=/var/log/apitokend.log
+
+start_without_systemd() {
+  if [ ! -S /run/dbus/system_bus_socket ]; then
+    log "starting the system dbus-daemon"
+    mkdir -p /run/dbus
+    dbus-daemon --system --fork
+  else
+    # dbus-daemon resolves policy user names when it loads its config.
+    dbus-send --system --type=method_call --dest=org.freedesktop.DBus \
+      /org/freedesktop/DBus org.freedesktop.DBus.ReloadConfig >/dev/null
+  fi
+  if [ -f "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null; then
+    log "stopping the previous apitokend"
+    while kill -0 "$(cat "$pid_file")" 2>/dev/null; do sleep 0.1; done
+  fi
+  log "starting apitokend as user apitoken (log: $log_file)"
+  setpriv --reuid=apitoken --regid=apitoken --init-groups \
+    /usr/sbin/apitokend >>"$log_file" 2>&1 </dev/null &
+  echo $! >"$pid_file"
+}
+
+if [ -d /run/systemd/system ]; then
+  log "starting apitokend.service"
+  systemctl daemon-reload
+  systemctl reload dbus.service || true
+  systemctl enable apitokend.service
+  systemctl restart apitokend.service
+else
+  start_without_systemd
+fi
+
+for _ in $(seq 50); do
+  apitokenctl status >/dev/null 2>&1 && break
+  sleep 0.1
+done
+apitokenctl status
+
+# The demo: a user, a PAM service that accepts tokens only, one token.
+demo_user=apitoken-demo
+id "$demo_user" >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin "$demo_user"
+cat >/etc/pam.d/apitoken-demo <<'PAM'
+# Demo service of scripts/install-and-demo.sh: accepts API tokens only.
+auth     required  pam_apitoken.so
+account  required  pam_permit.so
+PAM
+
+show() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+show "TOKEN=\$(apitokenctl create demo --user=$demo_user --expires=1h)"
+token=$(apitokenctl create "demo-$(date +%s)" --user="$demo_user" --expires=1h)
+id=${token:4:12}
+echo "(token ${token:0:16}... shown once; its id is $id)"
+show "apitokenctl list --user=$demo_user"
+apitokenctl list --user="$demo_user"
+show "echo \"\$TOKEN\" | pamtester apitoken-demo $demo_user authenticate"
+echo "$token" | pamtester apitoken-demo "$demo_user" authenticate
+show "apitokenctl revoke $id --user=$demo_user"
+apitokenctl revoke "$id" --user="$demo_user"
+show "echo \"\$TOKEN\" | pamtester apitoken-demo $demo_user authenticate"
+if echo "$token" | pamtester apitoken-demo "$demo_user" authenticate; then
+  echo "unexpected: a revoked token was accepted" >&2
+  exit 1
+fi
+echo
+log "apitoken is installed and running; see: man apitokenctl, man pam_apitoken"

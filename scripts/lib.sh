@@ -8,6 +8,11 @@ APITOKEN_BUILD_PACKAGES=(
   nlohmann-json3-dev
 )
 
+# What the installed service and the demo need on a host.
+APITOKEN_RUNTIME_PACKAGES=(
+  dbus systemd util-linux passwd pamtester
+)
+
 # What running the whole test suite needs on top.
 APITOKEN_TEST_PACKAGES=(
   libgtest-dev clang-format clang-tidy
@@ -42,7 +47,7 @@ configure_and_build() {
   local dir=$1
   shift
   log "configuring $dir"
-  cmake -S . -B "$dir" -DAPITOKEN_WERROR=ON "$@" >/dev/null
+  cmake -S . -B "$dir" "$@" >/dev/null
   log "building $dir"
   cmake --build "$dir" --parallel "$(nproc)"
 }

@@ -12,11 +12,11 @@ source scripts/lib.sh
 ensure_packages "${APITOKEN_BUILD_PACKAGES[@]}" "${APITOKEN_TEST_PACKAGES[@]}"
 
 jobs=$(nproc)
-configure_and_build build -DAPITOKEN_LINT=ON
+configure_and_build build -DAPITOKEN_WERROR=ON -DAPITOKEN_LINT=ON
 log "running the test suite"
 ctest --test-dir build --output-on-failure --parallel "$jobs"
 
-configure_and_build build-asan -DAPITOKEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+configure_and_build build-asan -DAPITOKEN_WERROR=ON -DAPITOKEN_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
 log "running the test suite under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
