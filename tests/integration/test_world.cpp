@@ -262,6 +262,11 @@ CallResult TestWorld::call(const TestUser& user, const std::vector<std::string>&
     return parse_call(run_process(argv, {"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()}, timeout));
 }
 
+void TestWorld::add_user(const std::string& name, uid_t uid) {
+    passwd_[name] = uid;
+    write_nss_files();
+}
+
 void TestWorld::remove_user(const std::string& name) {
     passwd_.erase(name);
     write_nss_files();

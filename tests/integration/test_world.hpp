@@ -79,6 +79,8 @@ public:
     call(const TestUser& user, const std::vector<std::string>& args,
          std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
 
+    // Adds a user to the world's passwd file (to match a real one).
+    void add_user(const std::string& name, uid_t uid);
     // Rewrites the passwd file: users can be deleted or get another uid.
     void remove_user(const std::string& name);
     void change_uid(const std::string& name, uid_t uid);
