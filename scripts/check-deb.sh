@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Builds the .deb with CPack, installs it with dpkg -i on this host, checks
+# what the maintainer scripts did, removes it with dpkg -r, and checks that
+# nothing is left running. Run by ctest (package.deb_install_remove).
+# Exit 77 (skip) when not root, or when apitoken is already on this host
+# (a package or a cmake --install): a test must not take it away.
+#
+# Usage: scripts/check-deb.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+src=$1
+build=$2
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+[ "$(id -u)" -eq 0 ] || skip "needs root (dpkg -i)"
+dpkg-query -W -f='${Status}' apitoken 2>/dev/null | grep -q installed &&
+  skip "the apitoken package is installed here already"
+[ -e /usr/sbin/apitokend ] && skip "apitoken is installed here (cmake --install); not touching it"
+
+cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=/usr \
+  -DAPITOKEN_BUILD_TESTS=OFF -DAPITOKEN_BUILD_BENCH=OFF >/dev/null
+cmake --build "$build" --parallel "$(nproc)" >/dev/null
+(cd "$build" && rm -f apitoken_*.deb && cpack -G DEB >/dev/null)
+deb=$(ls "$build"/apitoken_*.deb)
+
+trap 'dpkg -r apitoken >/dev/null 2>&1 || true' EXIT
+echo "dpkg -i $(basename "$deb")"
+dpkg -i "$deb"
+
+getent passwd apitoken >/dev/null || fail "postinst did not create the apitoken user"
+getent group apitoken-auth >/dev/null || fail "postinst did not create apitoken-auth"
+getent group apitoken-admin >/dev/null || fail "postinst did not create apitoken-admin"
+[ "$(stat -c '%a %U' /var/lib/apitoken)" = "700 apitoken" ] || fail "/var/lib/apitoken is not 0700 apitoken"
+pam_dir=$(pkg-config --variable=libdir pam)/security
+for f in /usr/sbin/apitokend /usr/bin/apitokenctl "$pam_dir/pam_apitoken.so" \
+  /usr/share/dbus-1/system.d/io.apitoken1.conf /usr/share/dbus-1/system-services/io.apitoken1.service \
+  /lib/systemd/system/apitokend.service /etc/apitoken/apitokend.conf /usr/share/man/man1/apitokenctl.1; do
+  [ -e "$f" ] || fail "$f is missing after dpkg -i"
+done
+/usr/bin/apitokenctl --version >/dev/null || fail "apitokenctl does not run"
+
+echo "dpkg -r apitoken"
+dpkg -r apitoken
+trap - EXIT
+pidof /usr/sbin/apitokend >/dev/null && fail "apitokend still runs after dpkg -r"
+[ -e /usr/sbin/apitokend ] && fail "/usr/sbin/apitokend is left after dpkg -r"
+dpkg -P apitoken >/dev/null
+[ -e /etc/apitoken ] && fail "/etc/apitoken is left after purge"
+echo "ok: installed, checked, removed and purged"
