@@ -17,6 +17,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 #include <thread>
 
 namespace apitoken::testing {
@@ -31,8 +32,11 @@ int free_port() {
     addr.sin_family = AF_INET;
     addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     socklen_t size = sizeof addr;
-    ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &size) != 0) {
+        ::close(fd);
+        throw std::runtime_error("cannot find a free port");
+    }
     ::close(fd);
     return ntohs(addr.sin_port);
 }
@@ -206,7 +210,10 @@ TEST_F(ServicesTest, VsftpdAcceptsATokenOrThePassword) {
     std::filesystem::create_directories(dir / "home");
     const std::string user = unique("apitk");
     ASSERT_EQ(host.user(user, "correct horse battery", dir / "home").exit_code, 0);
-    const passwd* pw = ::getpwnam(user.c_str());
+    passwd entry{};
+    passwd* pw = nullptr;
+    std::vector<char> buffer(4096);
+    ASSERT_EQ(::getpwnam_r(user.c_str(), &entry, buffer.data(), buffer.size(), &pw), 0);
     ASSERT_NE(pw, nullptr);
     world->add_user(user, pw->pw_uid); // the daemon sees the same user
     const std::string service = unique("apitoken-test-ftp");
