@@ -192,7 +192,11 @@ private:
 
     static int on_timer(sd_event_source* source, std::uint64_t /*usec*/, void* userdata) {
         auto& timer = *static_cast<TimerTask*>(userdata);
-        timer.task();
+        try {
+            timer.task();
+        } catch (...) {
+            // The tasks log their own failures; a C callback must not throw.
+        }
         sd_event_source_set_time_relative(source, usec_of(timer.interval));
         sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
         return 0;

@@ -47,11 +47,23 @@ bool HashWorkerPool::try_submit(Step work, Step done) {
         if (stopping_ || outstanding_ >= capacity_) {
             return false;
         }
-        ++outstanding_;
         queued_.push_back({std::move(work), std::move(done)});
+        ++outstanding_;
     }
     work_ready_.notify_one();
     return true;
+}
+
+// Runs and destroys `work` here, before its job is handed back: whatever the
+// closure holds (a reference to a bus message, say) must be released on this
+// thread only while the loop thread still holds it too, never last.
+void HashWorkerPool::run_work(Step work) noexcept {
+    try {
+        work();
+    } catch (...) {
+        // The steps report their own failures to `done`; nothing may end
+        // a worker thread.
+    }
 }
 
 void HashWorkerPool::worker_loop() {
@@ -66,7 +78,7 @@ void HashWorkerPool::worker_loop() {
             job = std::move(queued_.front());
             queued_.pop_front();
         }
-        job.work();
+        run_work(std::move(job.work));
         {
             const std::lock_guard lock(mutex_);
             completed_.push_back(std::move(job.done));
@@ -85,7 +97,11 @@ void HashWorkerPool::deliver_completed() {
         ready.swap(completed_);
     }
     for (auto& done : ready) {
-        done();
+        try {
+            done();
+        } catch (...) {
+            // A reply that failed (out of memory) must not stop the others.
+        }
         const std::lock_guard lock(mutex_);
         --outstanding_;
     }

@@ -48,6 +48,7 @@ private:
     };
 
     void worker_loop();
+    static void run_work(Step work) noexcept;
     static int on_wakeup(sd_event_source* source, int fd, unsigned revents, void* userdata);
 
     std::size_t capacity_;

@@ -17,33 +17,34 @@ bool Throttle::blocked(const ThrottleSource& source, Clock::time_point now) cons
 void Throttle::record_failure(const ThrottleSource& source, Clock::time_point now) {
     auto it = sources_.find(source);
     if (it == sources_.end()) {
-        make_room(now);
-        sources_.emplace(source, Window{now, 1});
+        if (sources_.size() >= max_sources_) {
+            forget_oldest();
+        }
+        oldest_first_.push_back(source);
+        sources_.emplace(source, Window{now, 1, std::prev(oldest_first_.end())});
         return;
     }
-    if (expired(it->second, now)) {
-        it->second = Window{now, 0};
+    Window& w = it->second;
+    if (expired(w, now)) {
+        // A new window starts now: it becomes the youngest.
+        oldest_first_.splice(oldest_first_.end(), oldest_first_, w.age);
+        w.start = now;
+        w.failures = 0;
     }
-    ++it->second.failures;
+    ++w.failures;
 }
 
 void Throttle::record_success(const ThrottleSource& source) {
-    sources_.erase(source);
+    const auto it = sources_.find(source);
+    if (it != sources_.end()) {
+        oldest_first_.erase(it->second.age);
+        sources_.erase(it);
+    }
 }
 
-void Throttle::make_room(Clock::time_point now) {
-    if (sources_.size() < max_sources_) {
-        return;
-    }
-    std::erase_if(sources_, [&](const auto& entry) { return expired(entry.second, now); });
-    if (sources_.size() < max_sources_) {
-        return;
-    }
-    const auto oldest =
-        std::min_element(sources_.begin(), sources_.end(), [](const auto& a, const auto& b) {
-            return a.second.start < b.second.start;
-        });
-    sources_.erase(oldest);
+void Throttle::forget_oldest() {
+    sources_.erase(oldest_first_.front());
+    oldest_first_.pop_front();
 }
 
 } // namespace apitoken::daemon

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <list>
 #include <map>
 #include <string>
 #include <tuple>
@@ -24,10 +25,11 @@ struct ThrottleSource {
 };
 
 // Counts failures per source in a fixed window: after `max_failures` within
-// `window`, the source is refused (TooManyAttempts) until the window, counted
-// from its first failure, has passed. A success clears the source. At most
-// `max_sources` are tracked, so a flood of sources cannot grow memory: when
-// full, finished windows are dropped first, then the oldest.
+// `window`, the source is blocked until the window, counted from its first
+// failure, has passed. A success clears the source. At most `max_sources`
+// are tracked, so a flood of sources cannot grow memory: when full, the
+// source whose window started first is dropped. Every operation is
+// O(log n), so a flood cannot stall the daemon either.
 class Throttle {
 public:
     using Clock = std::chrono::steady_clock;
@@ -43,17 +45,19 @@ private:
     struct Window {
         Clock::time_point start;
         unsigned failures = 0;
+        std::list<ThrottleSource>::iterator age; // place in oldest_first_
     };
 
     [[nodiscard]] bool expired(const Window& w, Clock::time_point now) const {
         return now - w.start >= window_;
     }
-    void make_room(Clock::time_point now);
+    void forget_oldest();
 
     unsigned max_failures_;
     std::chrono::seconds window_;
     std::size_t max_sources_;
     std::map<ThrottleSource, Window> sources_;
+    std::list<ThrottleSource> oldest_first_; // by window start
 };
 
 } // namespace apitoken::daemon

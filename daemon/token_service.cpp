@@ -16,6 +16,9 @@ using ipc::Error;
 using store::StoreErrc;
 using store::StoreError;
 
+// Beyond this (9999-12-31T23:59:59Z) time arithmetic could overflow.
+constexpr std::int64_t kLatestExpiry = 253402300799;
+
 // Usage statistics wait in memory at most this many at a time; beyond it
 // they are written at once (a burst of logins must not grow memory).
 constexpr std::size_t kUsageBatchLimit = 4096;
@@ -28,6 +31,13 @@ void require_valid(const std::string& problem) {
     if (!problem.empty()) {
         throw ApiError(Error::InvalidArgument, problem);
     }
+}
+
+// Never echoes the input: it might be a whole token pasted by mistake.
+std::string not_an_id(const std::string& text) {
+    return store::has_token_shape(text)
+               ? "that is a whole token, not its id: the id is the 12 hex digits after \"atk_\""
+               : "not a token id (12 lowercase hex digits, as \"apitokenctl list\" shows)";
 }
 
 std::string describe(std::chrono::seconds lifetime) {
@@ -67,9 +77,21 @@ struct TokenService::PendingAuth {
     store::HashParams params;
     bool verified = false;
     std::optional<std::string> rehashed;
+    bool out_of_memory = false;
+    // The source is throttled: a correct token still works (the real user
+    // is never locked out), a wrong one gets TooManyAttempts.
+    bool throttled = false;
+    // Only callers who may authenticate anyone (root, the auth group) speak
+    // for a remote host; anyone else could invent one per call to dodge the
+    // throttle or flood its table.
+    std::string throttle_rhost;
     AuthReply reply;
 
-    [[nodiscard]] ThrottleSource source() const { return {caller.uid, rhost, user}; }
+    [[nodiscard]] ThrottleSource source() const { return {caller.uid, throttle_rhost, user}; }
+    [[nodiscard]] Failure refusal(Failure usual) const {
+        return throttled ? Failure{Error::TooManyAttempts, "too many failed attempts; try later"}
+                         : usual;
+    }
 };
 
 TokenService::TokenService(const Config& config, store::TokenStore& store, const AuditLog& log,
@@ -110,7 +132,7 @@ TokenService::Target TokenService::resolve_target(const Caller& caller, const st
             throw ApiError(Error::NoSuchUser,
                            "uid " + std::to_string(caller.uid) + " has no user name");
         }
-        return {self->name, self->uid};
+        return {self->name, self->uid, caller.is_root()};
     }
     require_valid(store::user_name_problem(user));
     const auto entry = user_by_name(user);
@@ -122,12 +144,12 @@ TokenService::Target TokenService::resolve_target(const Caller& caller, const st
         if (must_exist) {
             throw ApiError(Error::NoSuchUser, "no such user: " + user);
         }
-        return {user, std::nullopt};
+        return {user, std::nullopt, true};
     }
     if (!may_act(caller, entry->uid, action, privileged)) {
         refuse(caller, user, action);
     }
-    return {entry->name, entry->uid};
+    return {entry->name, entry->uid, may_act_for_anyone(caller, action, privileged)};
 }
 
 void TokenService::authenticate(const Caller& caller, AuthRequest request, AuthReply reply) {
@@ -146,21 +168,19 @@ void TokenService::authenticate(const Caller& caller, AuthRequest request, AuthR
         const Target target = resolve_target(caller, request.user, Action::Authenticate, false);
         pending->user = target.name;
         pending->current_uid = target.uid;
+        pending->throttle_rhost = target.caller_acts_for_anyone ? pending->rhost : std::string();
     } catch (const ApiError& error) {
         pending->reply(error.failure(), {});
         return;
     }
-    if (throttle_.blocked(pending->source(), Throttle::Clock::now())) {
-        fail_authentication(
-            *pending, {Error::TooManyAttempts, "too many failed attempts; try later"}, "throttled");
-        return;
-    }
+    pending->throttled = throttle_.blocked(pending->source(), Throttle::Clock::now());
     const auto id = store::parse_token(pending->token.view());
     if (!id) {
         // Junk costs no hashing and no store access.
         throttle_.record_failure(pending->source(), Throttle::Clock::now());
-        fail_authentication(*pending, {Error::AuthenticationFailed, "authentication failed"},
-                            "malformed token");
+        fail_authentication(
+            *pending, pending->refusal({Error::AuthenticationFailed, "authentication failed"}),
+            "malformed token");
         return;
     }
     try {
@@ -188,14 +208,19 @@ void TokenService::authenticate(const Caller& caller, AuthRequest request, AuthR
 }
 
 void TokenService::verify_off_thread(const std::shared_ptr<PendingAuth>& pending) {
+    // The work step holds a plain pointer: `done` keeps the request (and the
+    // bus message inside its reply) alive, and releases it on the loop thread.
     const bool queued = hashing_.try_submit(
-        [pending] {
-            PendingAuth& p = *pending;
-            p.verified = store::verify_token(p.hash, p.token.view());
-            if (p.verified && p.record && store::needs_rehash(p.hash, p.params)) {
-                p.rehashed = store::hash_token(p.token.view(), p.params);
+        [p = pending.get()] {
+            try {
+                p->verified = store::verify_token(p->hash, p->token.view());
+                if (p->verified && p->record && store::needs_rehash(p->hash, p->params)) {
+                    p->rehashed = store::hash_token(p->token.view(), p->params);
+                }
+            } catch (const std::bad_alloc&) {
+                p->out_of_memory = true;
             }
-            p.token = store::SecretBuffer(); // wiped now, not when the reply is sent
+            p->token = store::SecretBuffer(); // wiped now, not when the reply is sent
         },
         [this, pending] { finish_authentication(*pending); });
     if (!queued) {
@@ -215,15 +240,20 @@ void TokenService::finish_authentication(PendingAuth& p) {
         log_.debug("authenticate: user " + p.user + ": hash checked, " +
                    (p.verified ? "match" : "no match") + (p.rehashed ? ", re-hashed" : ""));
     }
+    if (p.out_of_memory) {
+        log_.error("out of memory while checking a token");
+        return p.reply(Failure{Error::Failed, "out of memory"}, {});
+    }
     if (p.decided) {
         throttle_.record_failure(p.source(), Throttle::Clock::now());
-        fail_authentication(p, *p.decided, p.decided_reason);
+        fail_authentication(p, p.refusal(*p.decided), p.decided_reason);
         return;
     }
     const store::TokenRecord& record = *p.record;
     const auto wrong = [&](std::string_view reason) {
         throttle_.record_failure(p.source(), Throttle::Clock::now());
-        fail_authentication(p, {Error::AuthenticationFailed, "authentication failed"}, reason);
+        fail_authentication(p, p.refusal({Error::AuthenticationFailed, "authentication failed"}),
+                            reason);
     };
     if (!p.verified) {
         return wrong("wrong secret");
@@ -234,8 +264,12 @@ void TokenService::finish_authentication(PendingAuth& p) {
     } catch (const StoreError& error) {
         return p.reply(failure_of(error, log_), {});
     }
-    if (!current || current->hash != record.hash) {
-        return wrong("token revoked while it was being checked");
+    // Identity, not the hash: a concurrent check may have re-hashed the token.
+    if (!current || current->user != record.user || current->uid != record.uid ||
+        current->created != record.created) {
+        // Not the caller's fault: no throttle failure.
+        return fail_authentication(p, {Error::AuthenticationFailed, "authentication failed"},
+                                   "token revoked while it was being checked");
     }
     if (record.expired_at(now_seconds())) {
         return wrong("token expired");
@@ -291,6 +325,8 @@ std::optional<store::TimePoint> TokenService::expiry_for(std::int64_t requested,
         }
     } else if (requested == ipc::kExpiresNever) {
         expiry.reset();
+    } else if (requested > kLatestExpiry) {
+        throw ApiError(Error::InvalidArgument, "the expiry time is after the year 9999");
     } else if (requested > 0) {
         expiry = store::TimePoint{std::chrono::seconds{requested}};
         if (*expiry <= now) {
@@ -362,6 +398,10 @@ void TokenService::create_token(const Caller& caller, const CreateRequest& reque
             *issued = store::prepare_token(*token_request, params, now);
         },
         [this, issued, token_request, reply, caller] {
+            if (!issued->has_value()) { // the work step ran out of memory
+                log_.error("out of memory while creating a token");
+                return reply(Failure{Error::Failed, "out of memory"}, nullptr);
+            }
             try {
                 store_created(*token_request, **issued);
             } catch (const StoreError& error) {
@@ -409,8 +449,7 @@ void TokenService::revoke_token(const Caller& caller, const std::string& user,
     const Target target = resolve_target(caller, user, Action::Manage, false);
     const auto id = store::TokenId::from_hex(id_text);
     if (!id) {
-        throw ApiError(Error::InvalidArgument,
-                       "not a token id (12 lowercase hex digits): " + id_text.substr(0, 64));
+        throw ApiError(Error::InvalidArgument, not_an_id(id_text));
     }
     try {
         store_.revoke(target.name, *id);
@@ -445,8 +484,7 @@ void TokenService::rename_token(const Caller& caller, const std::string& user,
     const Target target = resolve_target(caller, user, Action::Manage, false);
     const auto id = store::TokenId::from_hex(id_text);
     if (!id) {
-        throw ApiError(Error::InvalidArgument,
-                       "not a token id (12 lowercase hex digits): " + id_text.substr(0, 64));
+        throw ApiError(Error::InvalidArgument, not_an_id(id_text));
     }
     require_valid(store::token_name_problem(name));
     try {

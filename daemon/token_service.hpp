@@ -76,7 +76,8 @@ private:
     struct PendingAuth;
     struct Target {
         std::string name;
-        std::optional<uid_t> uid; // nullopt: the user does not exist (any more)
+        std::optional<uid_t> uid;            // nullopt: the user does not exist (any more)
+        bool caller_acts_for_anyone = false; // root, or in the group for this action
     };
 
     [[nodiscard]] PrivilegedGroups groups() const;

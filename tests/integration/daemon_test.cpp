@@ -197,12 +197,29 @@ TEST_F(DaemonTest, FailedAttemptsAreThrottledPerSource) {
         EXPECT_TRUE(auth(world->www, "alice", wrong, "sshd", "198.51.100.9")
                         .refused("AuthenticationFailed"));
     }
-    EXPECT_TRUE(auth(world->www, "alice", token, "sshd", "198.51.100.9").refused("TooManyAttempts"))
-        << "the guessing source is blocked, even with the right token";
-    EXPECT_TRUE(auth(world->www, "alice", token, "sshd", "192.0.2.5").ok())
-        << "the real user from another host is not locked out";
-    EXPECT_TRUE(auth(world->alice, "alice", token, "sshd", "198.51.100.9").ok())
+    EXPECT_TRUE(auth(world->www, "alice", wrong, "sshd", "198.51.100.9").refused("TooManyAttempts"))
+        << "the guessing source is throttled";
+    EXPECT_TRUE(
+        auth(world->www, "alice", wrong, "sshd", "192.0.2.5").refused("AuthenticationFailed"))
+        << "another host is another source";
+    EXPECT_TRUE(
+        auth(world->alice, "alice", wrong, "sshd", "198.51.100.9").refused("AuthenticationFailed"))
         << "another caller is another source";
+    EXPECT_TRUE(auth(world->www, "alice", token, "sshd", "198.51.100.9").ok())
+        << "the right token still works from a throttled source: the real user is never locked out";
+}
+
+TEST_F(DaemonTest, UnprivilegedCallersCannotDodgeTheThrottleWithInventedHosts) {
+    world->set_config("throttle_max_failures = 3\nthrottle_window = 60s\n");
+    world->start_daemon();
+    const std::string token = create(world->alice, "", "t").second;
+    const std::string wrong = "atk_" + std::string(52, '0');
+    for (int i = 0; i < 3; ++i) {
+        auth(world->alice, "", wrong, "sshd", "198.51.100." + std::to_string(i));
+    }
+    EXPECT_TRUE(auth(world->alice, "", wrong, "sshd", "203.0.113.99").refused("TooManyAttempts"))
+        << "a caller that may only authenticate itself does not choose its rhost";
+    EXPECT_TRUE(auth(world->alice, "", token, "sshd", "203.0.113.99").ok());
 }
 
 TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
@@ -307,7 +324,7 @@ TEST_F(DaemonTest, NoSecretAppearsInLogsOrState) {
     std::string wrong = token.substr(0, 16) + std::string(32, '0') + token.substr(48);
     auth(world->alice, "", wrong);
     auth(world->alice, "", wrong);
-    EXPECT_TRUE(auth(world->alice, "", token).refused("TooManyAttempts"));
+    EXPECT_TRUE(auth(world->alice, "", wrong).refused("TooManyAttempts"));
     EXPECT_EQ(world->stop_daemon(), 0);
 
     const std::string log = world->daemon_log();
@@ -384,6 +401,34 @@ TEST_F(DaemonTest, ClientGivesUpAtItsDeadline) {
     EXPECT_EQ(r.status, "unavailable") << r.raw;
     EXPECT_GE(took, 650ms);
     EXPECT_LT(took, 2s);
+}
+
+TEST_F(DaemonTest, ConcurrentCorrectLoginsSurviveARehash) {
+    world->start_daemon();
+    const std::string token = create(world->alice, "", "t").second;
+    EXPECT_EQ(world->stop_daemon(), 0);
+    world->set_config("argon2_memory_kib = 4096\n");
+    world->start_daemon();
+    std::vector<std::future<CallResult>> calls;
+    calls.reserve(8);
+    for (int i = 0; i < 8; ++i) {
+        calls.push_back(
+            std::async(std::launch::async, [&] { return auth(world->alice, "", token); }));
+    }
+    for (auto& call : calls) {
+        const CallResult r = call.get();
+        EXPECT_TRUE(r.ok()) << "a re-hash by one login must not fail the others: " << r.raw;
+    }
+}
+
+TEST_F(DaemonTest, AWholeTokenGivenAsAnIdIsNeverEchoed) {
+    world->start_daemon();
+    const auto [id, token] = create(world->alice, "", "t");
+    const CallResult r = world->call(world->alice, {"revoke", "", token});
+    EXPECT_TRUE(r.refused("InvalidArgument")) << r.raw;
+    EXPECT_EQ(r.raw.find(token.substr(16, 32)), std::string::npos)
+        << "the secret came back: " << r.raw;
+    EXPECT_NE(r.raw.find("whole token"), std::string::npos) << r.raw;
 }
 
 } // namespace

@@ -75,7 +75,9 @@ TEST_F(PamtestTest, ThrottledIsMaxtries) {
     const std::string other_secret = token.substr(0, 16) + std::string(32, 'f') + token.substr(48);
     // The checksum no longer matches, so this counts as a malformed failure.
     EXPECT_EQ(authenticate("alice", other_secret.c_str()), PAM_AUTH_ERR);
-    EXPECT_EQ(authenticate("alice", token.c_str()), PAM_MAXTRIES);
+    EXPECT_EQ(authenticate("alice", other_secret.c_str()), PAM_MAXTRIES);
+    EXPECT_EQ(authenticate("alice", token.c_str()), PAM_SUCCESS)
+        << "the real user is not locked out";
 }
 
 TEST_F(PamtestTest, TokenIsVisibleToTheNextModuleAsAuthtok) {
