@@ -216,7 +216,8 @@ int run_status(ipc::Client& client, const GlobalOptions& global) {
     if (global.json) {
         std::cout << json{{"running", true},
                           {"version", status.version},
-                          {"token_count", status.token_count},
+                          {"token_count",
+                           status.token_count_known ? json(status.token_count) : json(nullptr)},
                           {"max_lifetime_seconds",
                            status.max_lifetime == 0 ? json(nullptr) : json(status.max_lifetime)}}
                          .dump(2)
@@ -224,7 +225,10 @@ int run_status(ipc::Client& client, const GlobalOptions& global) {
         return kExitOk;
     }
     std::cout << "apitokend " << status.version << " is running\n"
-              << "tokens:        " << status.token_count << '\n'
+              << "tokens:        "
+              << (status.token_count_known ? std::to_string(status.token_count)
+                                           : std::string("(shown to root and the admin group)"))
+              << '\n'
               << "max lifetime:  "
               << (status.max_lifetime == 0 ? std::string("unlimited")
                                            : std::to_string(status.max_lifetime / 86400) + " days")

@@ -127,10 +127,16 @@ int on_authenticate(sd_bus_message* m, void* userdata, sd_bus_error* error) {
     });
 }
 
-void reply_created(sd_bus_message* call, const store::IssuedToken& issued) {
+// 0 for "none" (never expires, never used), as the bus API says.
+std::int64_t unix_seconds(const std::optional<store::TimePoint>& t) {
+    return t ? t->time_since_epoch().count() : 0;
+}
+
+int send_created(sd_bus_message* call, const store::IssuedToken& issued) {
     sd_bus_message* raw = nullptr;
-    if (sd_bus_message_new_method_return(call, &raw) < 0) {
-        return;
+    int r = sd_bus_message_new_method_return(call, &raw);
+    if (r < 0) {
+        return r;
     }
     const std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> reply(
         raw, sd_bus_message_unref);
@@ -141,13 +147,17 @@ void reply_created(sd_bus_message* call, const store::IssuedToken& issued) {
     std::copy(issued.text.view().begin(), issued.text.view().end(), token.data());
     token.data()[issued.text.size()] = '\0';
     const std::string id = issued.record.id.hex();
-    const auto seconds = [](const std::optional<store::TimePoint>& t) -> std::int64_t {
-        return t ? t->time_since_epoch().count() : 0;
-    };
-    if (sd_bus_message_append(reply.get(), "ssxx", id.c_str(), token.data(),
-                              std::int64_t{issued.record.created.time_since_epoch().count()},
-                              seconds(issued.record.expires)) >= 0) {
-        sd_bus_send(nullptr, reply.get(), nullptr);
+    r = sd_bus_message_append(reply.get(), "ssxx", id.c_str(), token.data(),
+                              unix_seconds(issued.record.created),
+                              unix_seconds(issued.record.expires));
+    return r < 0 ? r : sd_bus_send(nullptr, reply.get(), nullptr);
+}
+
+// A caller must always get an answer, if only an error.
+void reply_created(sd_bus_message* call, const store::IssuedToken& issued) {
+    const int r = send_created(call, issued);
+    if (r < 0) {
+        sd_bus_reply_method_errno(call, r, nullptr);
     }
 }
 
@@ -174,17 +184,13 @@ int on_create_token(sd_bus_message* m, void* userdata, sd_bus_error* error) {
 }
 
 int append_token_info(sd_bus_message* reply, const store::TokenRecord& record) {
-    const auto seconds = [](const std::optional<store::TimePoint>& t) -> std::int64_t {
-        return t ? t->time_since_epoch().count() : 0;
-    };
     const std::string id = record.id.hex();
     int r = sd_bus_message_open_container(reply, 'r', "ssxxxtssas");
     if (r >= 0) {
         r = sd_bus_message_append(reply, "ssxxxtss", id.c_str(), record.name.c_str(),
-                                  std::int64_t{record.created.time_since_epoch().count()},
-                                  seconds(record.expires), seconds(record.last_used),
-                                  std::uint64_t{record.use_count}, record.last_service.c_str(),
-                                  record.last_rhost.c_str());
+                                  unix_seconds(record.created), unix_seconds(record.expires),
+                                  unix_seconds(record.last_used), std::uint64_t{record.use_count},
+                                  record.last_service.c_str(), record.last_rhost.c_str());
     }
     if (r >= 0) {
         r = sd_bus_message_open_container(reply, 'a', "s");
@@ -265,12 +271,14 @@ int get_version(sd_bus* /*bus*/, const char* /*path*/, const char* /*interface*/
     return sd_bus_message_append(reply, "s", APITOKEN_VERSION);
 }
 
-int get_token_count(sd_bus* /*bus*/, const char* /*path*/, const char* /*interface*/,
+int get_token_count(sd_bus* bus, const char* /*path*/, const char* /*interface*/,
                     const char* /*property*/, sd_bus_message* reply, void* userdata,
                     sd_bus_error* error) {
     BusObject& self = object_of(userdata);
-    return guarded(error, self.log(),
-                   [&] { return sd_bus_message_append(reply, "t", self.service().token_count()); });
+    return guarded(error, self.log(), [&] {
+        const Caller caller = caller_of(sd_bus_get_current_message(bus));
+        return sd_bus_message_append(reply, "t", self.service().token_count(caller));
+    });
 }
 
 int get_max_lifetime(sd_bus* /*bus*/, const char* /*path*/, const char* /*interface*/,

@@ -500,7 +500,11 @@ void TokenService::rename_token(const Caller& caller, const std::string& user,
                                            .reason = name});
 }
 
-std::uint64_t TokenService::token_count() const {
+std::uint64_t TokenService::token_count(const Caller& caller) const {
+    if (!may_act_for_anyone(caller, Action::Manage, groups())) {
+        throw ApiError(Error::AccessDenied, "the number of all tokens is for root and members of " +
+                                                config_.admin_group);
+    }
     return store_.count();
 }
 

@@ -62,7 +62,8 @@ public:
     std::uint64_t revoke_all_tokens(const Caller& caller, const std::string& user);
     void rename_token(const Caller& caller, const std::string& user, const std::string& id,
                       const std::string& name);
-    [[nodiscard]] std::uint64_t token_count() const;
+    // All users' tokens: root and the admin group only (AccessDenied otherwise).
+    [[nodiscard]] std::uint64_t token_count(const Caller& caller) const;
     // Seconds; 0 = unlimited.
     [[nodiscard]] std::int64_t max_lifetime() const noexcept;
 

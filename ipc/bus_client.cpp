@@ -40,6 +40,19 @@ Outcome ok() {
     return {};
 }
 
+// For catch handlers: building a message could itself throw, so none.
+Outcome out_of_memory() noexcept {
+    Outcome outcome;
+    outcome.kind = Outcome::Kind::OutOfMemory;
+    return outcome;
+}
+
+Outcome internal_error() noexcept {
+    Outcome outcome;
+    outcome.kind = Outcome::Kind::Failed;
+    return outcome;
+}
+
 Outcome failed(Outcome::Kind kind, std::string message) {
     return {kind, Error::Failed, std::move(message)};
 }
@@ -134,11 +147,11 @@ namespace {
 template <typename Append, typename Read>
 Outcome call_method(sd_bus* bus, int connect_error, std::uint64_t timeout_usec, const char* method,
                     bool sensitive, Append&& append, Read&& read) noexcept {
-    if (bus == nullptr) {
-        return failed(Outcome::Kind::Unavailable,
-                      "cannot connect to the system bus: " + errno_text(connect_error));
-    }
     try {
+        if (bus == nullptr) {
+            return failed(Outcome::Kind::Unavailable,
+                          "cannot connect to the system bus: " + errno_text(connect_error));
+        }
         sd_bus_message* raw = nullptr;
         int r =
             sd_bus_message_new_method_call(bus, &raw, kBusName, kObjectPath, kInterface, method);
@@ -167,9 +180,9 @@ Outcome call_method(sd_bus* bus, int connect_error, std::uint64_t timeout_usec, 
         }
         return ok();
     } catch (const std::bad_alloc&) {
-        return failed(Outcome::Kind::OutOfMemory, "out of memory");
+        return out_of_memory();
     } catch (...) {
-        return failed(Outcome::Kind::Failed, "internal error in the apitoken client");
+        return internal_error();
     }
 }
 
@@ -236,10 +249,10 @@ int append_strv(sd_bus_message* m, const std::vector<std::string>& values) {
 Outcome Client::authenticate(std::string_view user, std::string_view token,
                              std::string_view service, std::string_view rhost,
                              std::string* token_id) noexcept {
-    if (has_nul(user) || has_nul(token) || has_nul(service) || has_nul(rhost)) {
-        return invalid("an argument");
-    }
     try {
+        if (has_nul(user) || has_nul(token) || has_nul(service) || has_nul(rhost)) {
+            return invalid("an argument");
+        }
         const SensitiveString secret(token);
         const std::string u = c_string(user);
         const std::string s = c_string(service);
@@ -259,16 +272,16 @@ Outcome Client::authenticate(std::string_view user, std::string_view token,
                 return r;
             });
     } catch (...) {
-        return failed(Outcome::Kind::OutOfMemory, "out of memory");
+        return out_of_memory();
     }
 }
 
 Outcome Client::create_token(std::string_view user, std::string_view name, std::int64_t expires,
                              const std::vector<std::string>& services, CreatedToken& out) noexcept {
-    if (has_nul(user) || has_nul(name)) {
-        return invalid("the user or token name");
-    }
     try {
+        if (has_nul(user) || has_nul(name)) {
+            return invalid("the user or token name");
+        }
         const std::string u = c_string(user);
         const std::string n = c_string(name);
         return call_method(
@@ -289,30 +302,30 @@ Outcome Client::create_token(std::string_view user, std::string_view name, std::
                 return r;
             });
     } catch (...) {
-        return failed(Outcome::Kind::OutOfMemory, "out of memory");
+        return out_of_memory();
     }
 }
 
 Outcome Client::list_tokens(std::string_view user, std::vector<TokenInfo>& out) noexcept {
-    if (has_nul(user)) {
-        return invalid("the user");
-    }
     try {
+        if (has_nul(user)) {
+            return invalid("the user");
+        }
         const std::string u = c_string(user);
         return call_method(
             bus_, connect_error_, timeout_usec_, method::kListTokens, false,
             [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", u.c_str()); },
             [&](sd_bus_message* reply) { return read_token_list(reply, out); });
     } catch (...) {
-        return failed(Outcome::Kind::OutOfMemory, "out of memory");
+        return out_of_memory();
     }
 }
 
 Outcome Client::revoke_token(std::string_view user, std::string_view token_id) noexcept {
-    if (has_nul(user) || has_nul(token_id)) {
-        return invalid("the user or token id");
-    }
     try {
+        if (has_nul(user) || has_nul(token_id)) {
+            return invalid("the user or token id");
+        }
         const std::string u = c_string(user);
         const std::string id = c_string(token_id);
         return call_method(
@@ -322,31 +335,31 @@ Outcome Client::revoke_token(std::string_view user, std::string_view token_id) n
             },
             read_nothing);
     } catch (...) {
-        return failed(Outcome::Kind::OutOfMemory, "out of memory");
+        return out_of_memory();
     }
 }
 
 Outcome Client::revoke_all_tokens(std::string_view user, std::uint64_t& revoked) noexcept {
-    if (has_nul(user)) {
-        return invalid("the user");
-    }
     try {
+        if (has_nul(user)) {
+            return invalid("the user");
+        }
         const std::string u = c_string(user);
         return call_method(
             bus_, connect_error_, timeout_usec_, method::kRevokeAllTokens, false,
             [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", u.c_str()); },
             [&](sd_bus_message* reply) { return sd_bus_message_read(reply, "t", &revoked); });
     } catch (...) {
-        return failed(Outcome::Kind::OutOfMemory, "out of memory");
+        return out_of_memory();
     }
 }
 
 Outcome Client::rename_token(std::string_view user, std::string_view token_id,
                              std::string_view name) noexcept {
-    if (has_nul(user) || has_nul(token_id) || has_nul(name)) {
-        return invalid("an argument");
-    }
     try {
+        if (has_nul(user) || has_nul(token_id) || has_nul(name)) {
+            return invalid("an argument");
+        }
         const std::string u = c_string(user);
         const std::string id = c_string(token_id);
         const std::string n = c_string(name);
@@ -357,16 +370,16 @@ Outcome Client::rename_token(std::string_view user, std::string_view token_id,
             },
             read_nothing);
     } catch (...) {
-        return failed(Outcome::Kind::OutOfMemory, "out of memory");
+        return out_of_memory();
     }
 }
 
 Outcome Client::status(DaemonStatus& out) noexcept {
-    if (bus_ == nullptr) {
-        return failed(Outcome::Kind::Unavailable,
-                      "cannot connect to the system bus: " + errno_text(connect_error_));
-    }
     try {
+        if (bus_ == nullptr) {
+            return failed(Outcome::Kind::Unavailable,
+                          "cannot connect to the system bus: " + errno_text(connect_error_));
+        }
         BusError error;
         char* version = nullptr;
         int r = sd_bus_get_property_string(bus_, kBusName, kObjectPath, kInterface, "Version",
@@ -376,15 +389,22 @@ Outcome Client::status(DaemonStatus& out) noexcept {
         }
         out.version = version;
         free(version); // NOLINT(cppcoreguidelines-no-malloc): sd-bus allocated it
+        r = sd_bus_get_property_trivial(bus_, kBusName, kObjectPath, kInterface, "MaxLifetime",
+                                        &error.error, 'x', &out.max_lifetime);
+        if (r < 0) {
+            return outcome_of(error.error, r);
+        }
+        // Only root and the admin group may read the total; others get no count.
+        sd_bus_error_free(&error.error);
         r = sd_bus_get_property_trivial(bus_, kBusName, kObjectPath, kInterface, "TokenCount",
                                         &error.error, 't', &out.token_count);
-        if (r >= 0) {
-            r = sd_bus_get_property_trivial(bus_, kBusName, kObjectPath, kInterface, "MaxLifetime",
-                                            &error.error, 'x', &out.max_lifetime);
+        out.token_count_known = r >= 0;
+        if (r < 0 && outcome_of(error.error, r).refused_with(Error::AccessDenied)) {
+            r = 0;
         }
         return r < 0 ? outcome_of(error.error, r) : ok();
     } catch (...) {
-        return failed(Outcome::Kind::OutOfMemory, "out of memory");
+        return out_of_memory();
     }
 }
 

@@ -54,7 +54,8 @@ struct TokenInfo {
 struct DaemonStatus {
     std::string version;
     std::uint64_t token_count = 0;
-    std::int64_t max_lifetime = 0; // seconds; 0: unlimited
+    bool token_count_known = false; // only root and the admin group may read it
+    std::int64_t max_lifetime = 0;  // seconds; 0: unlimited
 };
 
 // A typed client for io.apitoken1 over the system bus

@@ -98,8 +98,10 @@ int run(apitoken::ipc::Client& client, const std::vector<std::string>& a) {
     if (verb == "status" && a.size() == 1) {
         apitoken::ipc::DaemonStatus status;
         const Outcome o = client.status(status);
-        return print(o, status.version + " " + std::to_string(status.token_count) + " " +
-                            std::to_string(status.max_lifetime));
+        return print(o, status.version + " " +
+                            (status.token_count_known ? std::to_string(status.token_count)
+                                                      : std::string("-")) +
+                            " " + std::to_string(status.max_lifetime));
     }
     return usage();
 }
