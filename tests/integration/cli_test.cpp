@@ -1,5 +1,5 @@
 // apitokenctl against the real daemon on a private bus, as several uids.
-#include "tests/integration/test_world.hpp"
+#include "tests/integration/world_test.hpp"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -25,15 +25,8 @@ std::vector<std::string> lines_of(const std::string& text) {
     return lines;
 }
 
-class CliTest : public ::testing::Test {
+class CliTest : public WorldTest {
 protected:
-    void SetUp() override {
-        if (::geteuid() != 0) {
-            GTEST_SKIP() << "integration tests need root: they run callers as other uids (setpriv)";
-        }
-        world = std::make_unique<TestWorld>();
-    }
-
     ProcessResult ctl(const TestUser& as, std::vector<std::string> args) const {
         args.insert(args.begin(), APITOKEN_CTL);
         return world->run_as(as, args);
@@ -55,8 +48,6 @@ protected:
         EXPECT_EQ(r.exit_code, 0) << r.err;
         return json::parse(r.out);
     }
-
-    std::unique_ptr<TestWorld> world;
 };
 
 TEST_F(CliTest, CreatePrintsTheTokenAloneOnTheFirstLine) {

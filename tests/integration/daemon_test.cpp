@@ -1,6 +1,6 @@
 // apitokend through the real bus: a private dbus-daemon with the project's
 // policy file, the daemon as an unprivileged user, callers of real uids.
-#include "tests/integration/test_world.hpp"
+#include "tests/integration/world_test.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -19,15 +19,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-class DaemonTest : public ::testing::Test {
+class DaemonTest : public WorldTest {
 protected:
-    void SetUp() override {
-        if (::geteuid() != 0) {
-            GTEST_SKIP() << "integration tests need root: they run callers as other uids (setpriv)";
-        }
-        world = std::make_unique<TestWorld>();
-    }
-
     // Creates a token; returns {id, token}.
     std::pair<std::string, std::string> create(const TestUser& as, const std::string& user,
                                                const std::string& name,
@@ -45,8 +38,6 @@ protected:
                     const std::string& service = "sshd", const std::string& rhost = "192.0.2.1") {
         return world->call(as, {"auth", user, token, service, rhost});
     }
-
-    std::unique_ptr<TestWorld> world;
 };
 
 TEST_F(DaemonTest, TokenLifecycleThroughEveryMethod) {

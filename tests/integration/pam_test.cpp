@@ -1,7 +1,7 @@
 // pam_apitoken.so through real libpam (pam_wrapper) and pamtester, against
 // the real daemon on a private bus.
 #include "store/token_format.hpp"
-#include "tests/integration/test_world.hpp"
+#include "tests/integration/world_test.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -41,13 +41,13 @@ std::string wrong_secret(const std::string& token) {
     return std::string(store::generate_token(*id).text.view());
 }
 
-class PamTest : public ::testing::Test {
+class PamTest : public WorldTest {
 protected:
     void SetUp() override {
-        if (::geteuid() != 0) {
-            GTEST_SKIP() << "integration tests need root: they run callers as other uids (setpriv)";
+        WorldTest::SetUp();
+        if (IsSkipped()) {
+            return;
         }
-        world = std::make_unique<TestWorld>();
         world->start_daemon();
         const CallResult created = world->call(world->root, {"create", "alice", "pam", "0"});
         ASSERT_TRUE(created.ok()) << created.raw;
@@ -70,7 +70,6 @@ protected:
         return world->pamtester(caller, service_name, user, input + "\n", env);
     }
 
-    std::unique_ptr<TestWorld> world;
     std::string token_id;
     std::string token;
 };

@@ -1,7 +1,7 @@
 // pam_apitoken.so through libpamtest (run_pamtest) in this process: the exact
 // PAM return codes of design.md's table, and PAM_AUTHTOK for the next module.
 // ctest starts this binary with libpam_wrapper.so preloaded.
-#include "tests/integration/test_world.hpp"
+#include "tests/integration/world_test.hpp"
 
 #include <gtest/gtest.h>
 // libpamtest.h has no extern "C" of its own.
@@ -16,13 +16,13 @@ extern "C" {
 namespace apitoken::testing {
 namespace {
 
-class PamtestTest : public ::testing::Test {
+class PamtestTest : public WorldTest {
 protected:
     void SetUp() override {
-        if (::geteuid() != 0) {
-            GTEST_SKIP() << "integration tests need root: they run callers as other uids (setpriv)";
+        WorldTest::SetUp();
+        if (IsSkipped()) {
+            return;
         }
-        world = std::make_unique<TestWorld>();
         world->start_daemon();
         const CallResult created = world->call(world->root, {"create", "alice", "pam", "0"});
         ASSERT_TRUE(created.ok()) << created.raw;
@@ -52,7 +52,6 @@ protected:
         return cases[0].op_rv;
     }
 
-    std::unique_ptr<TestWorld> world;
     std::string token;
 };
 

@@ -3,7 +3,7 @@
 // auth group) with curl -u, and vsftpd with curl ftp://. Each test creates
 // and removes its own users, groups, PAM service files and ports, and skips
 // with a message when not root or when a service is not installed.
-#include "tests/integration/test_world.hpp"
+#include "tests/integration/world_test.hpp"
 
 #include <grp.h>
 #include <netinet/in.h>
@@ -108,13 +108,13 @@ std::string unique(const std::string& base) {
     return base + std::to_string(::getpid());
 }
 
-class ServicesTest : public ::testing::Test {
+class ServicesTest : public WorldTest {
 protected:
     void SetUp() override {
-        if (::geteuid() != 0) {
-            GTEST_SKIP() << "service tests need root: they start nginx and vsftpd and add users";
+        WorldTest::SetUp();
+        if (IsSkipped()) {
+            return;
         }
-        world = std::make_unique<TestWorld>();
         world->start_daemon();
     }
 
@@ -126,7 +126,6 @@ protected:
         return r.fields.size() > 1 ? r.fields[1] : "";
     }
 
-    std::unique_ptr<TestWorld> world;
     HostChanges host;
     mutable int counter_ = 0;
 };
