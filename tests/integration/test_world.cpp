@@ -223,6 +223,13 @@ int TestWorld::stop_daemon() {
     return daemon_->wait(20s);
 }
 
+void TestWorld::kill_daemon() {
+    if (daemon_) {
+        daemon_->signal(SIGKILL);
+        daemon_->wait(20s);
+    }
+}
+
 ProcessResult TestWorld::run_daemon_once(const std::vector<std::string>& extra_args) {
     Environment env = nss_environment();
     env.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + bus_address());

@@ -65,6 +65,8 @@ public:
     void start_daemon(bool debug = false);
     // Sends SIGTERM and waits; returns the exit code.
     int stop_daemon();
+    // kill -9: no chance to write anything.
+    void kill_daemon();
     // Starts another apitokend with these arguments and waits for its exit.
     ProcessResult run_daemon_once(const std::vector<std::string>& extra_args);
     [[nodiscard]] std::string daemon_log() const;

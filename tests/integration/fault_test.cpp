@@ -1,0 +1,132 @@
+// Faults the daemon must survive: kill -9 at any moment, a full disk.
+#include "ipc/bus_client.hpp"
+#include "tests/integration/world_test.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <set>
+#include <thread>
+
+namespace apitoken::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class FaultTest : public WorldTest {
+protected:
+    void SetUp() override {
+        WorldTest::SetUp();
+        if (IsSkipped()) {
+            return;
+        }
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): before any thread of ours
+        ::setenv("DBUS_SYSTEM_BUS_ADDRESS", world->bus_address().c_str(), 1);
+    }
+};
+
+struct Acknowledged {
+    std::vector<std::string> live;    // tokens whose create was answered
+    std::vector<std::string> revoked; // tokens whose revoke was answered
+};
+
+// Creates, authenticates and revokes through the daemon until it dies;
+// records only what the daemon acknowledged.
+Acknowledged work_until_killed(int round) {
+    Acknowledged ack;
+    ipc::Client client{2s};
+    for (int i = 0;; ++i) {
+        ipc::CreatedToken made;
+        if (!client
+                 .create_token("alice", "r" + std::to_string(round) + "-" + std::to_string(i), -1,
+                               {}, made)
+                 .ok()) {
+            return ack;
+        }
+        ack.live.emplace_back(made.token.view());
+        if (!client.authenticate("alice", ack.live.back(), "sshd", "").ok()) {
+            return ack;
+        }
+        if (i % 2 == 1) {
+            const std::string victim = ack.live[ack.live.size() - 2];
+            const ipc::Outcome revoked = client.revoke_token("alice", victim.substr(4, 12));
+            if (!revoked.ok()) {
+                // Killed with the revoke in flight: it may or may not have
+                // committed, so the victim proves nothing either way.
+                ack.live.erase(ack.live.end() - 2);
+                return ack;
+            }
+            ack.revoked.push_back(victim);
+            ack.live.erase(ack.live.end() - 2);
+        }
+    }
+}
+
+TEST_F(FaultTest, KillMinus9InALoopLosesNothingAcknowledged) {
+    world->set_config("max_tokens_per_user = 100000\nthrottle_max_failures = 1000\n");
+    std::vector<std::string> live;
+    std::vector<std::string> revoked;
+    for (int round = 0; round < 5; ++round) {
+        world->start_daemon();
+        std::thread killer([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(150 + 70 * round));
+            world->kill_daemon();
+        });
+        Acknowledged ack = work_until_killed(round);
+        killer.join();
+        live.insert(live.end(), ack.live.begin(), ack.live.end());
+        revoked.insert(revoked.end(), ack.revoked.begin(), ack.revoked.end());
+    }
+    ASSERT_GT(live.size(), 5U) << "too little happened before the kills to test anything";
+    ASSERT_GT(revoked.size(), 2U);
+    world->start_daemon();
+    ipc::Client client{5s};
+    for (const auto& token : live) {
+        EXPECT_TRUE(client.authenticate("alice", token, "sshd", "").ok())
+            << "an acknowledged create was lost: " << token.substr(4, 12);
+    }
+    for (const auto& token : revoked) {
+        EXPECT_TRUE(client.authenticate("alice", token, "sshd", "")
+                        .refused_with(ipc::Error::AuthenticationFailed))
+            << "a revoked token works again: " << token.substr(4, 12);
+    }
+}
+
+TEST_F(FaultTest, FullDiskGivesAClearErrorAndKeepsWhatIsThere) {
+    const auto state = world->state_dir();
+    if (::mount("tmpfs", state.c_str(), "tmpfs", 0, "size=256k,mode=0700,uid=61000,gid=61000") !=
+        0) {
+        GTEST_SKIP() << "cannot mount a tmpfs here";
+    }
+    struct Unmount {
+        std::filesystem::path path;
+        ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
+    } unmount{state};
+    world->set_config("max_tokens_per_user = 100000\n");
+    world->start_daemon();
+    const CallResult first = world->call(world->root, {"create", "alice", "first", "0"});
+    ASSERT_TRUE(first.ok()) << first.raw;
+    CallResult failed;
+    for (int i = 0; i < 5000; ++i) {
+        failed = world->call(world->root, {"create", "alice", "filler-" + std::to_string(i), "0"});
+        if (!failed.ok()) {
+            break;
+        }
+    }
+    EXPECT_TRUE(failed.refused("Failed")) << "the disk never filled: " << failed.raw;
+    EXPECT_NE(failed.raw.find("the token store failed"), std::string::npos) << failed.raw;
+    EXPECT_NE(world->daemon_log().find("No space left on device"), std::string::npos)
+        << "the log names the cause";
+    EXPECT_TRUE(world->call(world->root, {"auth", "alice", first.fields.at(1), "sshd", ""}).ok())
+        << "existing tokens still work";
+    EXPECT_EQ(world->stop_daemon(), 0);
+    world->start_daemon();
+    EXPECT_TRUE(world->call(world->root, {"auth", "alice", first.fields.at(1), "sshd", ""}).ok())
+        << "the store is intact after a restart";
+}
+
+} // namespace
+} // namespace apitoken::testing
