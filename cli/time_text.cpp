@@ -3,6 +3,7 @@
 #include "daemon/duration.hpp"
 #include "ipc/bus_api.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
@@ -41,6 +42,11 @@ std::string span_text(std::int64_t seconds) {
 // Reads exactly `digits` decimal digits at `pos`.
 std::optional<int> number(std::string_view text, std::size_t pos, std::size_t digits) {
     if (pos + digits > text.size()) {
+        return std::nullopt;
+    }
+    // from_chars alone would take a sign ("-1" as an hour).
+    const std::string_view field = text.substr(pos, digits);
+    if (!std::all_of(field.begin(), field.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         return std::nullopt;
     }
     int value = 0;
@@ -89,9 +95,13 @@ std::optional<std::int64_t> rfc3339_time(std::string_view text) {
     }
     std::size_t pos = 19;
     if (pos < text.size() && text[pos] == '.') {
-        do {
+        const std::size_t first_digit = ++pos;
+        while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
             ++pos;
-        } while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9');
+        }
+        if (pos == first_digit) { // RFC 3339 wants a digit after the dot
+            return std::nullopt;
+        }
     }
     std::int64_t offset = 0;
     const std::string_view zone = text.substr(pos);

@@ -19,7 +19,7 @@ APITOKEN_TEST_PACKAGES=(
   dbus-daemon systemd libnss-wrapper util-linux
   pamtester libpam-wrapper libpamtest0-dev valgrind binutils groff-base
   nginx-light libnginx-mod-http-auth-pam vsftpd curl passwd
-  dpkg-dev fakeroot adduser
+  dpkg-dev fakeroot adduser clang
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

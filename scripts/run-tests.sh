@@ -2,7 +2,8 @@
 # Runs every test: installs what the suite needs (Debian packages), builds
 # with warnings as errors, runs the whole suite through ctest (unit tests,
 # lint, benchmark smoke test), then builds and runs it again under
-# AddressSanitizer + UndefinedBehaviorSanitizer.
+# AddressSanitizer + UndefinedBehaviorSanitizer, and runs the libFuzzer
+# targets for a few seconds each (clang).
 #
 # Usage: scripts/run-tests.sh   (as root on a fresh Debian 12 machine)
 set -euo pipefail
@@ -21,3 +22,12 @@ log "running the test suite under ASan+UBSan"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure --parallel "$jobs"
+
+# The fuzzers need clang; only they are built in this directory.
+fuzzers=(token_parse_fuzzer config_parse_fuzzer record_decode_fuzzer expiry_duration_fuzzer)
+log "configuring build-fuzz (clang)"
+CC=clang CXX=clang++ cmake -S . -B build-fuzz -DAPITOKEN_FUZZ=ON -DAPITOKEN_BUILD_BENCH=OFF >/dev/null
+log "building the fuzzers"
+cmake --build build-fuzz --parallel "$jobs" --target "${fuzzers[@]}"
+log "running the fuzzers (short; tests/fuzz/run.sh SECONDS for longer)"
+ctest --test-dir build-fuzz -L fuzz --output-on-failure --parallel "$jobs"
