@@ -128,5 +128,17 @@ TEST_F(FaultTest, FullDiskGivesAClearErrorAndKeepsWhatIsThere) {
         << "the store is intact after a restart";
 }
 
+TEST_F(FaultTest, LosingTheBusEndsTheDaemonWithAClearMessage) {
+    world->set_config("usage_flush_interval = 1h\n");
+    world->start_daemon();
+    const CallResult created = world->call(world->root, {"create", "alice", "t", "0"});
+    ASSERT_TRUE(created.ok());
+    ASSERT_TRUE(world->call(world->root, {"auth", "alice", created.fields.at(1), "sshd", ""}).ok());
+    // Exit code 1, so that systemd (Restart=on-failure) starts it again.
+    EXPECT_EQ(world->kill_bus_and_wait_for_daemon(), 1);
+    EXPECT_NE(world->daemon_log().find("lost the connection to the system bus"), std::string::npos)
+        << world->daemon_log();
+}
+
 } // namespace
 } // namespace apitoken::testing

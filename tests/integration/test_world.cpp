@@ -230,6 +230,12 @@ void TestWorld::kill_daemon() {
     }
 }
 
+int TestWorld::kill_bus_and_wait_for_daemon() {
+    bus_->signal(SIGKILL);
+    bus_->wait(10s);
+    return daemon_ ? daemon_->wait(20s) : -1;
+}
+
 ProcessResult TestWorld::run_daemon_once(const std::vector<std::string>& extra_args) {
     Environment env = nss_environment();
     env.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + bus_address());

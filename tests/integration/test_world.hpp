@@ -67,6 +67,8 @@ public:
     int stop_daemon();
     // kill -9: no chance to write anything.
     void kill_daemon();
+    // Stops the bus under the daemon; returns the daemon's exit code.
+    int kill_bus_and_wait_for_daemon();
     // Starts another apitokend with these arguments and waits for its exit.
     ProcessResult run_daemon_once(const std::vector<std::string>& extra_args);
     [[nodiscard]] std::string daemon_log() const;
