@@ -59,7 +59,8 @@ bool HashWorkerPool::try_submit(Step work, Step done) {
 // thread only while the loop thread still holds it too, never last.
 void HashWorkerPool::run_work(Step work) noexcept {
     try {
-        work();
+        const Step owned = std::move(work);
+        owned();
     } catch (...) {
         // The steps report their own failures to `done`; nothing may end
         // a worker thread.

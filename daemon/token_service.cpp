@@ -90,7 +90,7 @@ struct TokenService::PendingAuth {
     [[nodiscard]] ThrottleSource source() const { return {caller.uid, throttle_rhost, user}; }
     [[nodiscard]] Failure refusal(Failure usual) const {
         return throttled ? Failure{Error::TooManyAttempts, "too many failed attempts; try later"}
-                         : usual;
+                         : std::move(usual);
     }
 };
 
@@ -271,16 +271,30 @@ void TokenService::finish_authentication(PendingAuth& p) {
         return fail_authentication(p, {Error::AuthenticationFailed, "authentication failed"},
                                    "token revoked while it was being checked");
     }
+    if (const auto reason = rejection(record, p)) {
+        return wrong(*reason);
+    }
+    accept_authentication(p);
+}
+
+// Why a token whose secret matched is still refused, if it is.
+std::optional<std::string_view> TokenService::rejection(const store::TokenRecord& record,
+                                                        const PendingAuth& p) {
     if (record.expired_at(now_seconds())) {
-        return wrong("token expired");
+        return "token expired";
     }
     if (!record.services.empty() && std::find(record.services.begin(), record.services.end(),
                                               p.service) == record.services.end()) {
-        return wrong("token not allowed for this service");
+        return "token not allowed for this service";
     }
     if (record.uid != *p.current_uid) {
-        return wrong("the user's uid changed since the token was made");
+        return "the user's uid changed since the token was made";
     }
+    return std::nullopt;
+}
+
+void TokenService::accept_authentication(PendingAuth& p) {
+    const store::TokenRecord& record = *p.record;
     throttle_.record_success(p.source());
     queue_usage({record.id, now_seconds(), p.service, p.rhost});
     if (p.rehashed) {

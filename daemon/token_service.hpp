@@ -86,6 +86,9 @@ private:
                           bool must_exist);
     void verify_off_thread(const std::shared_ptr<PendingAuth>& pending);
     void finish_authentication(PendingAuth& pending);
+    [[nodiscard]] static std::optional<std::string_view> rejection(const store::TokenRecord& record,
+                                                                   const PendingAuth& pending);
+    void accept_authentication(PendingAuth& pending);
     void fail_authentication(PendingAuth& pending, const Failure& failure, std::string_view reason);
     [[nodiscard]] std::optional<store::TimePoint> expiry_for(std::int64_t requested,
                                                              store::TimePoint now) const;
