@@ -451,11 +451,7 @@ void TokenService::store_created(const store::TokenRequest& request, store::Issu
 std::vector<store::TokenRecord> TokenService::list_tokens(const Caller& caller,
                                                           const std::string& user) {
     const Target target = resolve_target(caller, user, Action::Manage, false);
-    try {
-        return store_.list(target.name);
-    } catch (const StoreError& error) {
-        throw ApiError(failure_of(error, log_).code, failure_of(error, log_).message);
-    }
+    return store_.list(target.name);
 }
 
 void TokenService::revoke_token(const Caller& caller, const std::string& user,
@@ -465,12 +461,7 @@ void TokenService::revoke_token(const Caller& caller, const std::string& user,
     if (!id) {
         throw ApiError(Error::InvalidArgument, not_an_id(id_text));
     }
-    try {
-        store_.revoke(target.name, *id);
-    } catch (const StoreError& error) {
-        const Failure failure = failure_of(error, log_);
-        throw ApiError(failure.code, failure.message);
-    }
+    store_.revoke(target.name, *id);
     log_.record(
         AuditEvent::TokenRevoked,
         {.user = target.name, .token_id = id_text, .caller_uid = caller.uid, .result = "success"});
@@ -478,13 +469,7 @@ void TokenService::revoke_token(const Caller& caller, const std::string& user,
 
 std::uint64_t TokenService::revoke_all_tokens(const Caller& caller, const std::string& user) {
     const Target target = resolve_target(caller, user, Action::Manage, false);
-    std::size_t revoked = 0;
-    try {
-        revoked = store_.revoke_all(target.name);
-    } catch (const StoreError& error) {
-        const Failure failure = failure_of(error, log_);
-        throw ApiError(failure.code, failure.message);
-    }
+    const std::size_t revoked = store_.revoke_all(target.name);
     log_.record(AuditEvent::TokenRevoked, {.user = target.name,
                                            .token_id = "*",
                                            .caller_uid = caller.uid,
@@ -501,12 +486,7 @@ void TokenService::rename_token(const Caller& caller, const std::string& user,
         throw ApiError(Error::InvalidArgument, not_an_id(id_text));
     }
     require_valid(store::token_name_problem(name));
-    try {
-        store_.rename(target.name, *id, name);
-    } catch (const StoreError& error) {
-        const Failure failure = failure_of(error, log_);
-        throw ApiError(failure.code, failure.message);
-    }
+    store_.rename(target.name, *id, name);
     log_.record(AuditEvent::TokenRenamed, {.user = target.name,
                                            .token_id = id_text,
                                            .caller_uid = caller.uid,

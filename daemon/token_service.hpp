@@ -55,7 +55,8 @@ public:
     void authenticate(const Caller& caller, AuthRequest request, AuthReply reply);
     void create_token(const Caller& caller, const CreateRequest& request, const CreateReply& reply);
 
-    // These answer at once and throw ApiError on refusal.
+    // These answer at once and throw ApiError (or StoreError, which the bus
+    // edge maps with failure_of) on refusal.
     [[nodiscard]] std::vector<store::TokenRecord> list_tokens(const Caller& caller,
                                                               const std::string& user);
     void revoke_token(const Caller& caller, const std::string& user, const std::string& id);
