@@ -103,6 +103,11 @@ TEST_F(FaultTest, FullDiskGivesAClearErrorAndKeepsWhatIsThere) {
     }
     struct Unmount {
         std::filesystem::path path;
+        explicit Unmount(std::filesystem::path mounted) : path(std::move(mounted)) {}
+        Unmount(const Unmount&) = delete;
+        Unmount& operator=(const Unmount&) = delete;
+        Unmount(Unmount&&) = delete;
+        Unmount& operator=(Unmount&&) = delete;
         ~Unmount() { ::umount2(path.c_str(), MNT_DETACH); }
     } unmount{state};
     world->set_config("max_tokens_per_user = 100000\n");

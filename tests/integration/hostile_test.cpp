@@ -184,6 +184,7 @@ TEST_F(HostileTest, ManyConnectionsAtOnce) {
     world->start_daemon();
     const int code = as_user_in_child(*world, world->alice, [] {
         std::vector<std::unique_ptr<ipc::Client>> clients;
+        clients.reserve(200);
         for (int i = 0; i < 200; ++i) {
             clients.push_back(std::make_unique<ipc::Client>(5s));
         }

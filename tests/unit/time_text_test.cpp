@@ -14,8 +14,8 @@ std::optional<std::int64_t> parse(std::string_view text) {
 }
 
 TEST(ParseExpiry, DurationsRfc3339AndNever) {
-    EXPECT_EQ(parse("90d"), kNow + 90 * 86400);
-    EXPECT_EQ(parse("12h"), kNow + 12 * 3600);
+    EXPECT_EQ(parse("90d"), kNow + 90L * 86400);
+    EXPECT_EQ(parse("12h"), kNow + 12L * 3600);
     EXPECT_EQ(parse("never"), ipc::kExpiresNever);
     EXPECT_EQ(parse("2027-06-01T12:00:00Z"), 1811851200);
     EXPECT_EQ(parse("2027-06-01T14:00:00+02:00"), 1811851200);
@@ -36,8 +36,8 @@ TEST(ParseExpiry, RefusesSignsEmptyFractionsAndThePast) {
 TEST(TimeText, Rfc3339AndRelative) {
     EXPECT_EQ(rfc3339(0), "1970-01-01T00:00:00Z");
     EXPECT_EQ(rfc3339(1811851200), "2027-06-01T12:00:00Z");
-    EXPECT_EQ(relative_time(kNow - 3 * 86400, kNow), "3 days ago");
-    EXPECT_EQ(relative_time(kNow + 29 * 86400, kNow), "in 29 days");
+    EXPECT_EQ(relative_time(kNow - 3L * 86400, kNow), "3 days ago");
+    EXPECT_EQ(relative_time(kNow + 29L * 86400, kNow), "in 29 days");
     EXPECT_EQ(relative_time(kNow - 30, kNow), "just now");
     EXPECT_EQ(expiry_text(0, kNow), "never");
     EXPECT_EQ(expiry_text(kNow - 1, kNow), "expired");
