@@ -124,8 +124,11 @@ TEST_F(HostileTest, HugeStringsGetClearErrorsAndChangeNothing) {
         return client.list_tokens("", tokens).ok() && tokens.empty() ? 0 : 21;
     });
     EXPECT_EQ(code, 0) << "check #" << code - 10 << " failed";
-    EXPECT_LT(world->daemon_peak_rss_kib(), rss_before + 32L * 1024)
-        << "huge strings are not hoarded";
+    // Under ASan, freed memory sits in its quarantine: RSS says nothing there.
+    if (std::string(APITOKEN_ASAN_RUNTIME).empty()) {
+        EXPECT_LT(world->daemon_peak_rss_kib(), rss_before + 32L * 1024)
+            << "huge strings are not hoarded";
+    }
 }
 
 // One connection, thousands of calls sent before any reply is read: half
@@ -176,7 +179,9 @@ TEST_F(HostileTest, TenThousandCallsInFlightFromOneClient) {
     ::waitpid(flooder, &status, 0);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
         << "every call got an answer (status " << status << ")";
-    EXPECT_LT(world->daemon_peak_rss_kib(), rss_before + 64L * 1024) << "memory stays bounded";
+    if (std::string(APITOKEN_ASAN_RUNTIME).empty()) {
+        EXPECT_LT(world->daemon_peak_rss_kib(), rss_before + 64L * 1024) << "memory stays bounded";
+    }
     EXPECT_TRUE(world->call(world->alice, {"list", ""}).ok());
 }
 
