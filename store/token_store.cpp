@@ -6,6 +6,8 @@
 #include "store/state_directory.hpp"
 #include "store/store_error.hpp"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
@@ -191,8 +193,27 @@ struct TokenStore::Impl {
                 }
             } catch (const lmdb::MapFull&) {
                 grow_map();
+            } catch (const StoreError& error) {
+                throw_with_disk_diagnosis(error);
             }
         }
+    }
+
+    // LMDB reports a short write (what a full file system gives) as a plain
+    // EIO. Ask the file system, so that the admin reads "full" and not a
+    // hardware-sounding I/O error. A short write leaves the last few blocks
+    // unused, so "nearly full" is full for this purpose.
+    static constexpr std::uint64_t kNearlyFull = 1U << 20U;
+
+    [[noreturn]] void throw_with_disk_diagnosis(const StoreError& error) const {
+        struct statvfs fs {};
+        if (error.code() == StoreErrc::Io && ::statvfs(dir.path().c_str(), &fs) == 0 &&
+            fs.f_bavail * fs.f_frsize < kNearlyFull) {
+            throw StoreError(StoreErrc::Full, std::string(error.what()) +
+                                                  " (No space left on device: the file system of " +
+                                                  dir.path().string() + " is full)");
+        }
+        throw error;
     }
 
     void grow_map() const {
