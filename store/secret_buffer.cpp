@@ -1,5 +1,6 @@
 #include "store/secret_buffer.hpp"
 
+#include "store/secret_slab.hpp"
 #include "store/sodium_init.hpp"
 
 #include <sodium.h>
@@ -17,7 +18,12 @@ SecretBuffer::SecretBuffer(std::size_t size) : size_(size) {
     if (size_ == 0) {
         return;
     }
-    data_ = static_cast<char*>(sodium_malloc(size_));
+    if (size_ <= SecretSlab::kSlotSize) {
+        data_ = SecretSlab::instance().take();
+    }
+    if (data_ == nullptr) {
+        data_ = static_cast<char*>(sodium_malloc(size_));
+    }
     if (data_ == nullptr) {
         throw std::bad_alloc();
     }
@@ -44,8 +50,12 @@ SecretBuffer::~SecretBuffer() {
 }
 
 void SecretBuffer::release() noexcept {
-    // sodium_free zeroes the region before unmapping it.
-    sodium_free(data_);
+    if (data_ != nullptr && SecretSlab::instance().owns(data_)) {
+        SecretSlab::instance().give_back(data_);
+    } else {
+        // sodium_free zeroes the region before unmapping it.
+        sodium_free(data_);
+    }
     data_ = nullptr;
     size_ = 0;
 }

@@ -5,8 +5,9 @@
 
 namespace apitoken::store {
 
-// Memory for a secret (a token's text): allocated with sodium_malloc, so it is
-// locked out of swap and fenced by guard pages, and wiped when released.
+// Memory for a secret (a token's text): a slot of the SecretSlab when it is
+// small, else its own sodium_malloc; either way locked out of swap, fenced by
+// guard pages, left out of core dumps, and wiped when released.
 // Move-only, so a secret never gets silently copied into ordinary memory.
 class SecretBuffer {
 public:
