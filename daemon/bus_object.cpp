@@ -50,27 +50,21 @@ template <typename Body>
 int guarded(sd_bus_error* error, const AuditLog& log, Body&& body) noexcept {
     try {
         return body();
-    } catch (const ApiError& refusal) {
-        return set_error(error, refusal.failure());
-    } catch (const store::StoreError& store_error) {
-        return set_error(error, failure_of(store_error, log));
-    } catch (const UserDirectoryError& nss_error) {
-        log.error(nss_error.what());
-        return set_error(error, {ipc::Error::Failed, "the user database could not be read"});
-    } catch (const std::bad_alloc&) {
-        return -ENOMEM;
-    } catch (const std::exception& unexpected) {
-        log.error(std::string("internal error: ") + unexpected.what());
-        return set_error(error, {ipc::Error::Failed, "internal error"});
+    } catch (...) {
+        return set_error(error, failure_of_current_exception(log));
     }
+}
+
+Failure unidentified(int r) {
+    return {ipc::Error::AccessDenied,
+            "cannot identify the caller: " + std::generic_category().message(-r)};
 }
 
 Caller caller_of(sd_bus_message* m) {
     Caller caller;
     const int r = query_caller(m, caller);
     if (r < 0) {
-        throw ApiError(ipc::Error::AccessDenied,
-                       "cannot identify the caller: " + std::generic_category().message(-r));
+        throw ApiError(unidentified(r).code, unidentified(r).message);
     }
     return caller;
 }
@@ -104,6 +98,8 @@ void check_read(int r) {
     }
 }
 
+// The caller's credentials come from the bus daemon after a round trip;
+// meanwhile the service starts on what does not depend on them.
 int on_authenticate(sd_bus_message* m, void* userdata, sd_bus_error* error) {
     BusObject& self = object_of(userdata);
     return guarded(error, self.log(), [&] {
@@ -112,10 +108,9 @@ int on_authenticate(sd_bus_message* m, void* userdata, sd_bus_error* error) {
         const char* service = nullptr;
         const char* rhost = nullptr;
         check_read(sd_bus_message_read(m, "ssss", &user, &token, &service, &rhost));
-        AuthRequest request{user, token_from(token), service, rhost};
-        const Caller caller = caller_of(m);
-        self.service().authenticate(
-            caller, std::move(request),
+        TokenService& tokens = self.service();
+        auto pending = tokens.begin_authentication(
+            AuthRequest{user, token_from(token), service, rhost},
             [held = hold(m)](const std::optional<Failure>& failure, const std::string& id) {
                 if (failure) {
                     reply_failure(held.get(), *failure);
@@ -123,6 +118,16 @@ int on_authenticate(sd_bus_message* m, void* userdata, sd_bus_error* error) {
                     sd_bus_reply_method_return(held.get(), "s", id.c_str());
                 }
             });
+        const int r = self.callers().ask(m, [&tokens, pending](int failed, const Caller& caller) {
+            if (failed < 0) {
+                tokens.caller_unknown(pending, unidentified(failed));
+            } else {
+                tokens.caller_known(pending, caller);
+            }
+        });
+        if (r < 0) {
+            tokens.caller_unknown(pending, unidentified(r));
+        }
         return 1;
     });
 }

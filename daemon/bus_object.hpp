@@ -1,6 +1,7 @@
 #pragma once
 
 #include "daemon/audit_log.hpp"
+#include "daemon/caller_credentials.hpp"
 #include "daemon/token_service.hpp"
 
 struct sd_bus;
@@ -22,11 +23,15 @@ public:
 
     [[nodiscard]] TokenService& service() const noexcept { return service_; }
     [[nodiscard]] const AuditLog& log() const noexcept { return log_; }
+    [[nodiscard]] CallerQueries& callers() noexcept { return callers_; }
 
 private:
     TokenService& service_;
     const AuditLog& log_;
     sd_bus_slot* slot_ = nullptr;
+    // Declared last, so destroyed first: the questions in flight (and the
+    // calls they hold) go before the object they answer for.
+    CallerQueries callers_;
 };
 
 } // namespace apitoken::daemon

@@ -3,6 +3,7 @@
 #include <systemd/sd-bus.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <memory>
 #include <string_view>
 
@@ -11,6 +12,11 @@ namespace {
 
 struct MessageUnref {
     void operator()(sd_bus_message* m) const noexcept { sd_bus_message_unref(m); }
+};
+
+// Unreferencing a pending call's slot cancels it: its callback never runs.
+struct SlotUnref {
+    void operator()(sd_bus_slot* s) const noexcept { sd_bus_slot_unref(s); }
 };
 
 int read_groups(sd_bus_message* reply, Caller& out) {
@@ -66,6 +72,10 @@ int read_credentials(sd_bus_message* reply, Caller& out) {
     return have_uid ? sd_bus_message_exit_container(reply) : -EPERM;
 }
 
+constexpr const char* kDriver = "org.freedesktop.DBus";
+constexpr const char* kDriverPath = "/org/freedesktop/DBus";
+constexpr const char* kQuestion = "GetConnectionCredentials";
+
 } // namespace
 
 int query_caller(sd_bus_message* message, Caller& out) {
@@ -75,15 +85,66 @@ int query_caller(sd_bus_message* message, Caller& out) {
     }
     sd_bus_error error = SD_BUS_ERROR_NULL;
     sd_bus_message* raw = nullptr;
-    const int r = sd_bus_call_method(sd_bus_message_get_bus(message), "org.freedesktop.DBus",
-                                     "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                                     "GetConnectionCredentials", &error, &raw, "s", sender);
+    const int r = sd_bus_call_method(sd_bus_message_get_bus(message), kDriver, kDriverPath, kDriver,
+                                     kQuestion, &error, &raw, "s", sender);
     const std::unique_ptr<sd_bus_message, MessageUnref> reply(raw);
     sd_bus_error_free(&error);
     if (r < 0) {
         return r;
     }
     return read_credentials(reply.get(), out);
+}
+
+struct CallerQueries::Query {
+    CallerQueries* owner = nullptr;
+    std::uint64_t key = 0;
+    Answer answer;
+    std::unique_ptr<sd_bus_slot, SlotUnref> slot;
+};
+
+CallerQueries::CallerQueries() = default;
+CallerQueries::~CallerQueries() = default;
+
+int CallerQueries::ask(sd_bus_message* message, Answer answer) {
+    const char* sender = sd_bus_message_get_sender(message);
+    if (sender == nullptr) {
+        return -EPERM;
+    }
+    auto query = std::make_unique<Query>();
+    query->owner = this;
+    query->key = next_key_++;
+    query->answer = std::move(answer);
+    sd_bus_slot* slot = nullptr;
+    const int r =
+        sd_bus_call_method_async(sd_bus_message_get_bus(message), &slot, kDriver, kDriverPath,
+                                 kDriver, kQuestion, on_reply, query.get(), "s", sender);
+    if (r < 0) {
+        return r;
+    }
+    query->slot.reset(slot);
+    const std::uint64_t key = query->key;
+    queries_.emplace(key, std::move(query));
+    return 0;
+}
+
+int CallerQueries::on_reply(sd_bus_message* reply, void* userdata, sd_bus_error* /*error*/) {
+    auto* query = static_cast<Query*>(userdata);
+    CallerQueries& owner = *query->owner;
+    const auto entry = owner.queries_.find(query->key);
+    // Taken out before answering: sd-bus holds its own reference to the
+    // slot while this callback runs, so releasing ours here is safe.
+    const std::unique_ptr<Query> done = std::move(entry->second);
+    owner.queries_.erase(entry);
+    Caller caller;
+    int r = 0;
+    if (sd_bus_message_is_method_error(reply, nullptr) != 0) {
+        r = -std::abs(sd_bus_message_get_errno(reply));
+        r = r == 0 ? -EPERM : r;
+    } else {
+        r = read_credentials(reply, caller);
+    }
+    done->answer(r, caller);
+    return 0;
 }
 
 } // namespace apitoken::daemon

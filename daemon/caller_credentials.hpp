@@ -2,7 +2,12 @@
 
 #include "daemon/caller.hpp"
 
-struct sd_bus_message;
+#include <systemd/sd-bus.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
 
 namespace apitoken::daemon {
 
@@ -12,5 +17,35 @@ namespace apitoken::daemon {
 // change them afterwards, and there is no pid-reuse race. Returns a negative
 // errno on failure (then the call must be refused).
 int query_caller(sd_bus_message* message, Caller& out);
+
+// The same question without waiting for the answer, so that the event loop
+// serves other calls (and an authentication hashes) during the round trip.
+// Owns the questions in flight: destroying it drops them and their
+// callbacks unanswered (at shutdown, before the bus is closed).
+class CallerQueries {
+public:
+    // Runs on the event loop: 0 and the caller, or a negative errno.
+    using Answer = std::function<void(int error, const Caller& caller)>;
+
+    CallerQueries();
+    CallerQueries(const CallerQueries&) = delete;
+    CallerQueries& operator=(const CallerQueries&) = delete;
+    CallerQueries(CallerQueries&&) = delete;
+    CallerQueries& operator=(CallerQueries&&) = delete;
+    ~CallerQueries();
+
+    // Asks who sent `message`; `answer` runs exactly once unless this object
+    // is destroyed first. Returns a negative errno when the question could
+    // not be sent (then `answer` never runs).
+    int ask(sd_bus_message* message, Answer answer);
+    [[nodiscard]] std::size_t in_flight() const noexcept { return queries_.size(); }
+
+private:
+    struct Query;
+    static int on_reply(sd_bus_message* reply, void* userdata, sd_bus_error* error);
+
+    std::map<std::uint64_t, std::unique_ptr<Query>> queries_;
+    std::uint64_t next_key_ = 0;
+};
 
 } // namespace apitoken::daemon

@@ -49,9 +49,22 @@ public:
     using CreateReply =
         std::function<void(const std::optional<Failure>&, const store::IssuedToken*)>;
 
+    // An authentication in flight.
+    struct PendingAuth;
+
     TokenService(const Config& config, store::TokenStore& store, const AuditLog& log,
                  HashRunner& hashing);
 
+    // Authentication in two steps, because the bus says who the caller is
+    // only after a round trip: begin_authentication() does what does not
+    // depend on the caller (and may throw UserDirectoryError, before anything
+    // is under way); then exactly one of caller_known() and caller_unknown()
+    // must follow. `reply` runs once, after the caller is known.
+    [[nodiscard]] std::shared_ptr<PendingAuth> begin_authentication(AuthRequest request,
+                                                                    AuthReply reply);
+    void caller_known(const std::shared_ptr<PendingAuth>& pending, const Caller& caller);
+    void caller_unknown(const std::shared_ptr<PendingAuth>& pending, const Failure& failure);
+    // Both steps at once, for a caller already known.
     void authenticate(const Caller& caller, AuthRequest request, AuthReply reply);
     void create_token(const Caller& caller, const CreateRequest& request, const CreateReply& reply);
 
@@ -75,7 +88,6 @@ public:
     [[nodiscard]] std::size_t pending_usage() const noexcept { return pending_usage_.size(); }
 
 private:
-    struct PendingAuth;
     struct Target {
         std::string name;
         std::optional<uid_t> uid;            // nullopt: the user does not exist (any more)
@@ -83,9 +95,16 @@ private:
     };
 
     [[nodiscard]] PrivilegedGroups groups() const;
+    [[nodiscard]] static Target look_up_target(const std::string& user);
+    [[nodiscard]] static Target caller_as_target(const Caller& caller);
+    void authorize(const Caller& caller, Target& target, Action action, bool must_exist);
     Target resolve_target(const Caller& caller, const std::string& user, Action action,
                           bool must_exist);
+    void start_verification(const std::shared_ptr<PendingAuth>& pending);
     void verify_off_thread(const std::shared_ptr<PendingAuth>& pending);
+    void verified(PendingAuth& pending);
+    static void answer(PendingAuth& pending, const std::optional<Failure>& failure,
+                       const std::string& id = {});
     void finish_authentication(PendingAuth& pending);
     [[nodiscard]] static std::optional<std::string_view> rejection(const store::TokenRecord& record,
                                                                    const PendingAuth& pending);
@@ -111,5 +130,8 @@ private:
 // The one place where store errors become API errors. Details that only the
 // admin should see (paths, LMDB errors) are logged, not returned.
 [[nodiscard]] Failure failure_of(const store::StoreError& error, const AuditLog& log);
+// The same for whatever a call threw (to be called inside a catch block):
+// refusals as they are, anything unexpected logged and reported as Failed.
+[[nodiscard]] Failure failure_of_current_exception(const AuditLog& log);
 
 } // namespace apitoken::daemon

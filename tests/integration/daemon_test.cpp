@@ -94,6 +94,38 @@ TEST_F(DaemonTest, AuthenticateAuthorizationTable) {
         << world->daemon_log();
 }
 
+// apitokend starts checking a token while the bus is still saying who asked;
+// a caller who may not ask must still learn nothing and change nothing.
+TEST_F(DaemonTest, ARefusedCallerLearnsNothingAndLeavesNoUse) {
+    world->set_config("usage_flush_interval = 1h\n");
+    world->start_daemon();
+    const auto [id, token] = create(world->root, "alice", "t");
+    std::string malformed = token;
+    malformed.back() = malformed.back() == '0' ? '1' : '0';
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_TRUE(auth(world->bob, "alice", token).refused("AccessDenied")) << "the right token";
+        EXPECT_TRUE(auth(world->bob, "alice", malformed).refused("AccessDenied")) << "a broken one";
+        EXPECT_TRUE(auth(world->bob, "alice", "junk").refused("AccessDenied")) << "junk";
+    }
+    EXPECT_EQ(world->stop_daemon(), 0); // flushes usage
+    EXPECT_EQ(world->daemon_log().find("token authentication succeeded"), std::string::npos)
+        << world->daemon_log();
+    EXPECT_EQ(world->daemon_log().find("throttl"), std::string::npos) << world->daemon_log();
+    world->start_daemon();
+    const CallResult listed = world->call(world->root, {"list", "alice"});
+    ASSERT_TRUE(listed.ok()) << listed.raw;
+    ASSERT_EQ(listed.lines.size(), 1U);
+    std::istringstream fields(listed.lines[0]);
+    std::string field;
+    std::vector<std::string> columns;
+    while (fields >> field) {
+        columns.push_back(field);
+    }
+    ASSERT_GE(columns.size(), 6U);
+    EXPECT_EQ(columns[5], "0") << "use count after refused calls: " << listed.lines[0];
+    EXPECT_TRUE(auth(world->alice, "alice", token).ok()) << "the owner is not throttled";
+}
+
 TEST_F(DaemonTest, ManagementAuthorizationTable) {
     world->start_daemon();
     const auto& w = *world;
