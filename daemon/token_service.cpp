@@ -140,10 +140,17 @@ TokenService::TokenService(const Config& config, store::TokenStore& store, const
       throttle_(config.throttle_max_failures, config.throttle_window),
       dummy_hash_(store::hash_token(store::generate_token().text.view(), config.hash)) {}
 
-PrivilegedGroups TokenService::groups() const {
+PrivilegedGroups TokenService::groups(const Caller& caller, Action action) const {
     // Looked up on every call: an admin adding www-data to the group needs no
-    // daemon restart.
-    return {group_by_name(config_.auth_group), group_by_name(config_.admin_group)};
+    // daemon restart. Root needs no group, and only this action's group
+    // matters: each lookup may be a round trip to an NSS service (SSSD, LDAP).
+    if (caller.is_root()) {
+        return {};
+    }
+    if (action == Action::Authenticate) {
+        return {.auth = group_by_name(config_.auth_group), .admin = std::nullopt};
+    }
+    return {.auth = std::nullopt, .admin = group_by_name(config_.admin_group)};
 }
 
 [[noreturn]] void TokenService::refuse(const Caller& caller, const std::string& user,
@@ -184,7 +191,7 @@ TokenService::Target TokenService::caller_as_target(const Caller& caller) {
 // not). A caller who may not act for others learns nothing about whether a
 // user exists: that is AccessDenied too.
 void TokenService::authorize(const Caller& caller, Target& target, Action action, bool must_exist) {
-    const PrivilegedGroups privileged = groups();
+    const PrivilegedGroups privileged = groups(caller, action);
     target.caller_acts_for_anyone = may_act_for_anyone(caller, action, privileged);
     if (!target.uid) {
         if (!target.caller_acts_for_anyone) {
@@ -643,7 +650,7 @@ void TokenService::rename_token(const Caller& caller, const std::string& user,
 }
 
 std::uint64_t TokenService::token_count(const Caller& caller) const {
-    if (!may_act_for_anyone(caller, Action::Manage, groups())) {
+    if (!may_act_for_anyone(caller, Action::Manage, groups(caller, Action::Manage))) {
         throw ApiError(Error::AccessDenied, "the number of all tokens is for root and members of " +
                                                 config_.admin_group);
     }

@@ -94,7 +94,7 @@ private:
         bool caller_acts_for_anyone = false; // root, or in the group for this action
     };
 
-    [[nodiscard]] PrivilegedGroups groups() const;
+    [[nodiscard]] PrivilegedGroups groups(const Caller& caller, Action action) const;
     [[nodiscard]] static Target look_up_target(const std::string& user);
     [[nodiscard]] static Target caller_as_target(const Caller& caller);
     void authorize(const Caller& caller, Target& target, Action action, bool must_exist);
