@@ -25,6 +25,8 @@ constexpr std::string_view kSchemaKey = "schema_version";
 constexpr const char* kMetaDb = "meta";
 constexpr const char* kTokensDb = "tokens";
 constexpr const char* kByUserDb = "by_user";
+constexpr const char* kByExpiryDb = "by_expiry";
+constexpr std::uint32_t kFirstSchemaWithExpiryIndex = 2;
 constexpr mode_t kFileMode = 0600;
 
 std::string encode_u32(std::uint32_t value) {
@@ -66,6 +68,35 @@ void validate_record(const TokenRecord& record) {
     }
 }
 
+// by_expiry's key: the expiry in big-endian Unix seconds (so LMDB's byte
+// order is time order), then the id. The value is empty.
+constexpr std::size_t kExpiryKeyBytes = 8 + TokenId::kBytes;
+
+std::string expiry_key(TimePoint expires, const TokenId& id) {
+    const auto seconds = static_cast<std::uint64_t>(std::max<std::int64_t>(
+        0, std::chrono::duration_cast<std::chrono::seconds>(expires.time_since_epoch()).count()));
+    std::string key(8, '\0');
+    for (std::size_t i = 0; i < 8; ++i) {
+        key[i] = static_cast<char>((seconds >> (8 * (7 - i))) & 0xFFU);
+    }
+    return key + std::string(id.key());
+}
+
+// nullopt for a key of the wrong size.
+std::optional<std::pair<TimePoint, TokenId>> parse_expiry_key(std::string_view key) {
+    if (key.size() != kExpiryKeyBytes) {
+        return std::nullopt;
+    }
+    std::uint64_t seconds = 0;
+    for (std::size_t i = 0; i < 8; ++i) {
+        seconds = (seconds << 8U) | static_cast<unsigned char>(key[i]);
+    }
+    TokenId::Bytes bytes{};
+    std::memcpy(bytes.data(), key.data() + 8, bytes.size());
+    return std::pair{TimePoint{std::chrono::seconds{static_cast<std::int64_t>(seconds)}},
+                     TokenId(bytes)};
+}
+
 StoreError not_found(std::string_view user, const TokenId& id) {
     return {StoreErrc::NotFound, "user " + std::string(user) + " has no token with id " + id.hex()};
 }
@@ -79,6 +110,7 @@ struct TokenStore::Impl {
     MDB_dbi meta = 0;
     MDB_dbi tokens = 0;
     MDB_dbi by_user = 0;
+    MDB_dbi by_expiry = 0;
 
     explicit Impl(StoreOptions opts) : options(std::move(opts)), dir(options.state_dir) {
         open_environment();
@@ -89,7 +121,7 @@ struct TokenStore::Impl {
         MDB_env* raw = nullptr;
         lmdb::check(mdb_env_create(&raw), "cannot create an LMDB environment");
         env.reset(raw);
-        lmdb::check(mdb_env_set_maxdbs(raw, 3), "cannot configure the token store");
+        lmdb::check(mdb_env_set_maxdbs(raw, 4), "cannot configure the token store");
         lmdb::check(mdb_env_set_mapsize(raw, options.initial_map_size),
                     "cannot set the token store's map size");
         const std::string where = "cannot open the token store in " + dir.path().string();
@@ -111,16 +143,18 @@ struct TokenStore::Impl {
         Txn txn(env.get(), Txn::Mode::Write);
         refuse_foreign_content(txn);
         lmdb::check(mdb_dbi_open(txn.get(), kMetaDb, MDB_CREATE, &meta), "cannot open meta table");
-        check_or_write_schema(txn);
         lmdb::check(mdb_dbi_open(txn.get(), kTokensDb, MDB_CREATE, &tokens),
                     "cannot open tokens table");
         lmdb::check(
             mdb_dbi_open(txn.get(), kByUserDb, MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED, &by_user),
             "cannot open user index");
+        lmdb::check(mdb_dbi_open(txn.get(), kByExpiryDb, MDB_CREATE, &by_expiry),
+                    "cannot open expiry index");
+        check_or_write_schema(txn);
         txn.commit();
     }
 
-    // Our main database holds only our three named tables.
+    // Our main database holds only our named tables.
     void refuse_foreign_content(Txn& txn) const {
         MDB_dbi main = 0;
         lmdb::check(mdb_dbi_open(txn.get(), nullptr, 0, &main), "cannot open the token store");
@@ -130,7 +164,7 @@ struct TokenStore::Impl {
         for (bool more = cursor.move(MDB_FIRST, key, value); more;
              more = cursor.move(MDB_NEXT, key, value)) {
             const auto name = lmdb::as_view(key);
-            if (name != kMetaDb && name != kTokensDb && name != kByUserDb) {
+            if (name != kMetaDb && name != kTokensDb && name != kByUserDb && name != kByExpiryDb) {
                 throw StoreError(StoreErrc::Corrupt,
                                  dir.path().string() +
                                      "/data.mdb is an LMDB file of some other program, not an "
@@ -153,8 +187,41 @@ struct TokenStore::Impl {
                                                      "/data.mdb has a damaged header; it is "
                                                      "not a readable apitoken store");
         }
-        if (*version != options.schema_version) {
-            throw schema_mismatch(*version);
+        if (*version == options.schema_version) {
+            return;
+        }
+        if (*version + 1 == kFirstSchemaWithExpiryIndex &&
+            options.schema_version == kFirstSchemaWithExpiryIndex) {
+            return build_expiry_index(txn);
+        }
+        throw schema_mismatch(*version);
+    }
+
+    // The migration from schema 1, in the transaction that opens the store:
+    // it happens entirely or not at all.
+    void build_expiry_index(Txn& txn) const {
+        try {
+            Cursor cursor(txn, tokens);
+            MDB_val key{};
+            MDB_val value{};
+            for (bool more = cursor.move(MDB_FIRST, key, value); more;
+                 more = cursor.move(MDB_NEXT, key, value)) {
+                if (key.mv_size != TokenId::kBytes) {
+                    continue;
+                }
+                TokenId::Bytes bytes{};
+                std::memcpy(bytes.data(), key.mv_data, bytes.size());
+                const auto record = decode_record(TokenId(bytes), lmdb::as_view(value));
+                if (record && record->expires) {
+                    txn.put(by_expiry, expiry_key(*record->expires, record->id), {});
+                }
+            }
+            txn.put(meta, kSchemaKey, encode_u32(options.schema_version));
+        } catch (const lmdb::MapFull&) {
+            throw StoreError(StoreErrc::Full, "the token store in " + dir.path().string() +
+                                                  " is too full to upgrade it to schema version " +
+                                                  std::to_string(options.schema_version) +
+                                                  "; raise max_store_size");
         }
     }
 
@@ -297,6 +364,9 @@ struct TokenStore::Impl {
                              "a token with id " + record.id.hex() + " exists already");
         }
         txn.put(by_user, record.user, record.id.key(), MDB_NODUPDATA);
+        if (record.expires) {
+            txn.put(by_expiry, expiry_key(*record.expires, record.id), {});
+        }
     }
 
     // The token, provided it belongs to `user`.
@@ -312,6 +382,9 @@ struct TokenStore::Impl {
     void remove(Txn& txn, const TokenRecord& record) const {
         txn.erase(tokens, record.id.key());
         txn.erase(by_user, record.user, record.id.key());
+        if (record.expires) {
+            txn.erase(by_expiry, expiry_key(*record.expires, record.id));
+        }
     }
 };
 
@@ -371,7 +444,9 @@ std::size_t TokenStore::revoke_all(std::string_view user) {
     return impl_->write([&](Txn& txn) {
         const auto ids = impl_->ids_of(txn, user);
         for (const auto& id : ids) {
-            txn.erase(impl_->tokens, id.key());
+            if (const auto record = impl_->read(txn, id)) {
+                impl_->remove(txn, *record);
+            }
         }
         txn.erase(impl_->by_user, user);
         return ids.size();
@@ -422,27 +497,40 @@ std::size_t TokenStore::record_usage(std::span<const UsageEvent> events) {
     });
 }
 
+// Reads the expiry index up to the cut-off only: a purge of a store of a
+// million tokens touches the pages of what it deletes, not the whole file.
 std::size_t TokenStore::purge_expired(TimePoint now, std::chrono::seconds grace) {
     return impl_->write([&](Txn& txn) {
         std::vector<TokenRecord> doomed;
-        Cursor cursor(txn, impl_->tokens);
+        std::vector<std::string> stale; // index entries without their token
+        Cursor cursor(txn, impl_->by_expiry);
         MDB_val key{};
         MDB_val value{};
         for (bool more = cursor.move(MDB_FIRST, key, value); more;
              more = cursor.move(MDB_NEXT, key, value)) {
-            if (key.mv_size != TokenId::kBytes) {
-                continue;
+            const auto entry = parse_expiry_key(lmdb::as_view(key));
+            if (!entry) {
+                throw StoreError(StoreErrc::Corrupt, "the token store's expiry index is corrupt");
             }
-            TokenId::Bytes bytes{};
-            std::memcpy(bytes.data(), key.mv_data, bytes.size());
-            // A record we cannot read is left for a human to look at.
-            auto record = decode_record(TokenId(bytes), lmdb::as_view(value));
-            if (record && record->expires && *record->expires + grace <= now) {
+            if (entry->first + grace > now) {
+                break;
+            }
+            const auto bytes = txn.find(impl_->tokens, entry->second.key());
+            auto record = bytes ? decode_record(entry->second, *bytes) : std::nullopt;
+            if (bytes && !record) {
+                continue; // a record we cannot read is left for a human to look at
+            }
+            if (record && record->expires == entry->first) {
                 doomed.push_back(std::move(*record));
+            } else {
+                stale.emplace_back(lmdb::as_view(key));
             }
         }
         for (const auto& record : doomed) {
             impl_->remove(txn, record);
+        }
+        for (const auto& entry : stale) {
+            txn.erase(impl_->by_expiry, entry);
         }
         return doomed.size();
     });

@@ -17,7 +17,8 @@ namespace apitoken::store {
 
 // Version of the store's layout; bump it (and add a migration) whenever the
 // meaning of what is on disk changes.
-inline constexpr std::uint32_t kSchemaVersion = 1;
+// 1: tokens, by_user, meta. 2: adds by_expiry (built from tokens on open).
+inline constexpr std::uint32_t kSchemaVersion = 2;
 
 struct StoreOptions {
     std::filesystem::path state_dir = "/var/lib/apitoken";
@@ -32,8 +33,9 @@ struct StoreOptions {
 };
 
 // The token store: LMDB in the state directory, holding one record per token
-// (key: the 6 id bytes), an index of ids by user, and a meta table with the
-// schema version. Every write is one LMDB transaction, durable once the call
+// (key: the 6 id bytes), an index of ids by user, an index of expiring
+// tokens by expiry time (so that a purge reads only what it deletes), and a
+// meta table with the schema version. Every write is one LMDB transaction, durable once the call
 // returns (LMDB fsyncs on commit), and all-or-nothing: a failed call changes
 // nothing. Not thread-safe: one thread uses a store at a time.
 //

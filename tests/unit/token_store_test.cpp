@@ -3,10 +3,12 @@
 #include "tests/support/store_fixture.hpp"
 
 #include <gtest/gtest.h>
+#include <lmdb.h>
 
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace apitoken::store {
 namespace {
@@ -257,6 +259,39 @@ TEST_F(TokenStoreTest, PurgeDeletesOnlyTokensExpiredLongerThanTheGrace) {
     EXPECT_EQ(store->count("alice"), 2U) << "the user index follows the purge";
 }
 
+TEST_F(TokenStoreTest, PurgeFollowsRevokesAndDeletesExactlyWhatExpiredBeforeTheCutOff) {
+    std::vector<TestToken> tokens;
+    for (int i = 0; i < 40; ++i) {
+        TestToken t = make_token(i % 2 == 0 ? "alice" : "bob", "t" + std::to_string(i));
+        // Expiries out of creation order: the index sorts them by time.
+        t.record.expires = at(1'000 + ((i * 7919) % 40) * 100);
+        tokens.push_back(t);
+    }
+    options.max_tokens_per_user = 100;
+    reopen();
+    for (const auto& t : tokens) {
+        store->create(t.record);
+    }
+    store->revoke(tokens[0].record.user, tokens[0].record.id);
+    EXPECT_EQ(store->revoke_all("bob"), 20U);
+    const auto cutoff = at(3'000);
+    std::size_t expected = 0;
+    for (const auto& t : tokens) {
+        expected += t.record.user == "alice" && t.record.id != tokens[0].record.id &&
+                    *t.record.expires <= cutoff;
+    }
+    ASSERT_GT(expected, 3U);
+    EXPECT_EQ(store->purge_expired(cutoff, std::chrono::seconds{0}), expected);
+    for (const auto& t : tokens) {
+        const bool kept = t.record.user == "alice" && t.record.id != tokens[0].record.id &&
+                          *t.record.expires > cutoff;
+        EXPECT_EQ(store->find(t.record.id).has_value(), kept) << t.record.name;
+    }
+    EXPECT_EQ(store->purge_expired(cutoff, std::chrono::seconds{0}), 0U) << "nothing twice";
+    EXPECT_EQ(store->purge_expired(at(100'000), std::chrono::seconds{0}), 20U - 1 - expected);
+    EXPECT_EQ(store->count(), 0U);
+}
+
 TEST_F(TokenStoreTest, FullMapGrowsUpToTheMaximumThenSaysSoAndKeepsData) {
     options.initial_map_size = std::size_t{64} << 10U;
     options.max_map_size = std::size_t{512} << 10U;
@@ -286,6 +321,53 @@ TEST_F(TokenStoreTest, FullMapGrowsUpToTheMaximumThenSaysSoAndKeepsData) {
     reopen();
     EXPECT_EQ(store->count(), created.size());
     EXPECT_EQ(store->find(created.back().record.id), created.back().record);
+}
+
+// A store written by the first release: no expiry index. Made by this build
+// acting as schema 1, with the index it would not have had dropped.
+void make_schema_one_store(const TempDir& dir, const std::vector<TestToken>& tokens) {
+    StoreOptions first_release = testing::options_for(dir);
+    first_release.schema_version = 1;
+    {
+        TokenStore store(first_release);
+        for (const auto& t : tokens) {
+            store.create(t.record);
+        }
+    }
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 4), 0);
+    ASSERT_EQ(mdb_env_open(env, (dir / "state").c_str(), 0, 0600), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi index = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "by_expiry", 0, &index), 0);
+    ASSERT_EQ(mdb_drop(txn, index, 1), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
+TEST(TokenStoreSchema, FirstReleaseStoreIsUpgradedWithItsExpiringTokensIndexed) {
+    TempDir dir;
+    TestToken expired = make_token("alice", "expired");
+    expired.record.expires = at(1'000);
+    TestToken valid = make_token("alice", "valid");
+    valid.record.expires = at(50'000);
+    const TestToken forever = make_token("alice", "forever");
+    make_schema_one_store(dir, {expired, valid, forever});
+    {
+        TokenStore upgraded(testing::options_for(dir));
+        EXPECT_EQ(upgraded.count(), 3U);
+        EXPECT_EQ(upgraded.purge_expired(at(10'000), std::chrono::seconds{0}), 1U);
+        EXPECT_FALSE(upgraded.find(expired.record.id));
+        EXPECT_EQ(upgraded.find(valid.record.id), valid.record);
+        EXPECT_EQ(upgraded.purge_expired(at(60'000), std::chrono::seconds{0}), 1U);
+        EXPECT_EQ(upgraded.find(forever.record.id), forever.record);
+    }
+    StoreOptions first_release = testing::options_for(dir);
+    first_release.schema_version = 1;
+    EXPECT_EQ(error_of([&] { TokenStore old(first_release); }), StoreErrc::SchemaMismatch)
+        << "the upgraded store says it is version 2, so the first release refuses it";
 }
 
 TEST(TokenStoreSchema, StoreOfANewerSchemaIsRefusedUnchanged) {
