@@ -1,0 +1,89 @@
+#include "bench/bench_world.hpp"
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+
+namespace apitoken::bench {
+namespace {
+
+// The failure runs make thousands of failed attempts: each client moves to a
+// new rhost every few hundred failures (see the load definitions), and this
+// limit stays above that, so no run is throttled while the throttle still
+// does its bookkeeping on every failure, as in production.
+constexpr const char* kThrottleConfig = "throttle_max_failures = 1000\n";
+
+std::string config_text(const store::HashParams& params) {
+    return std::string(kThrottleConfig) + "argon2_time_cost = " + std::to_string(params.opslimit) +
+           "\nargon2_memory_kib = " + std::to_string(params.memlimit / 1024) + "\n";
+}
+
+// "VmHWM:    1234 kB" -> 1234; -1 when the line is missing.
+long status_field_kib(const std::string& status_text, const std::string& field) {
+    const auto at = status_text.find("\n" + field + ":");
+    if (at == std::string::npos) {
+        return -1;
+    }
+    return std::strtol(status_text.c_str() + at + field.size() + 2, nullptr, 10);
+}
+
+} // namespace
+
+BenchWorld::BenchWorld() {
+    world_.write_pam_service(kApitokenService, "auth required " APITOKEN_PAM_MODULE "\n");
+    world_.write_pam_service(kPermitService, "auth required " APITOKEN_PAM_PERMIT "\n");
+    // libpam reads "other" at every pam_start, for the stacks a service
+    // leaves out, and logs an error when it is missing; an empty one costs
+    // both paths the least, and the same.
+    world_.write_pam_service("other", "# nothing: the bench services define what they use\n");
+    point_pam_here();
+}
+
+// pam_wrapper reads its service directory at each pam_start and sd-bus the
+// bus address at each connection, so the environment of this process is
+// where they go; no client thread runs yet.
+void BenchWorld::point_pam_here() const {
+    for (const auto& entry : world_.pam_environment()) {
+        const auto eq = entry.find('=');
+        if (entry.compare(0, eq, "LD_PRELOAD") != 0) {
+            // NOLINTNEXTLINE(concurrency-mt-unsafe): single-threaded here
+            ::setenv(entry.substr(0, eq).c_str(), entry.substr(eq + 1).c_str(), 1);
+        }
+    }
+    // The harness's level 2 prints every pam_syslog line: a benchmark would
+    // time its own terminal.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): single-threaded here
+    ::setenv("PAM_WRAPPER_DEBUGLEVEL", "0", 1);
+}
+
+DaemonStart BenchWorld::start_daemon(std::size_t tokens, const store::HashParams& params,
+                                     const RealToken& real) {
+    stop_daemon();
+    DaemonStart start;
+    start.fill = fill_state_dir(world_.state_dir(), tokens, real, params, world_.daemon_user.uid);
+    world_.set_config(config_text(params));
+    const auto begin = std::chrono::steady_clock::now();
+    world_.start_daemon();
+    running_ = true;
+    start.ready_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - begin).count();
+    return start;
+}
+
+void BenchWorld::stop_daemon() {
+    if (running_ && world_.stop_daemon() != 0) {
+        throw std::runtime_error("apitokend did not stop cleanly:\n" + world_.daemon_log());
+    }
+    running_ = false;
+}
+
+DaemonMemory BenchWorld::daemon_memory() const {
+    std::ifstream in("/proc/" + std::to_string(world_.daemon_pid()) + "/status");
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return {status_field_kib(text, "VmHWM"), status_field_kib(text, "RssAnon"),
+            status_field_kib(text, "RssFile")};
+}
+
+} // namespace apitoken::bench

@@ -1,0 +1,25 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace apitoken::bench {
+
+// The two costs no implementation of an authentication can avoid, measured
+// with nothing of ours in the way.
+
+// libsodium's bare crypto_pwhash_str_verify: 0 on a match, -1 otherwise.
+int raw_verify(const std::string& hash, std::string_view token) noexcept;
+
+// A bus round trip as pam_apitoken.so makes one: a fresh connection to the
+// system bus ($DBUS_SYSTEM_BUS_ADDRESS), one call answered by sd-bus itself
+// inside apitokend (org.freedesktop.DBus.Peer.Ping on io.apitoken1, so the
+// daemon's event loop is on the path), and closing. 0 or a negative errno.
+int raw_bus_ping() noexcept;
+
+// Not a limit: pam_apitoken.so's own bus call (ipc::Client: connect,
+// Authenticate, close) without libpam around it. 0 on success, else 1.
+int bus_authenticate(const std::string& user, const std::string& token,
+                     const std::string& rhost) noexcept;
+
+} // namespace apitoken::bench
