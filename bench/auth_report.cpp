@@ -10,7 +10,7 @@ namespace apitoken::bench {
 namespace {
 
 constexpr int kScenarioWidth = 16;
-constexpr int kLoadWidth = 14;
+constexpr int kLoadWidth = 18;
 constexpr int kRateWidth = 8;
 constexpr int kLatencyWidth = 9;
 constexpr int kGroupWidth = kRateWidth + 2 * kLatencyWidth;

@@ -111,11 +111,13 @@ std::string message_of(AuditEvent event, const std::vector<std::string>& fields)
 
 AuditLog::AuditLog(bool debug) : debug_(debug), journal_(stderr_is_journal()) {}
 
+AuditLog::AuditLog(bool debug, std::FILE* sink) : debug_(debug), journal_(false), sink_(sink) {}
+
 void AuditLog::record(AuditEvent event, const AuditRecord& fields) const {
     std::vector<std::string> entries = fields_of(event, fields);
     const std::string message = message_of(event, entries);
     if (!journal_) {
-        static_cast<void>(std::fprintf(stderr, "apitokend: %s\n", message.c_str()));
+        static_cast<void>(std::fprintf(sink_, "apitokend: %s\n", message.c_str()));
         return;
     }
     entries.push_back("MESSAGE=" + message);
@@ -132,7 +134,7 @@ void AuditLog::plain(int priority, std::string_view message) const {
     if (journal_) {
         sd_journal_print(priority, "%s", line.c_str());
     } else {
-        static_cast<void>(std::fprintf(stderr, "apitokend: %s\n", line.c_str()));
+        static_cast<void>(std::fprintf(sink_, "apitokend: %s\n", line.c_str()));
     }
 }
 

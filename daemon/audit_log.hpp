@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include <cstdio>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,8 @@ struct AuditRecord {
 class AuditLog {
 public:
     explicit AuditLog(bool debug);
+    // Plain lines to `sink` and never to the journal (the fuzzer's /dev/null).
+    AuditLog(bool debug, std::FILE* sink);
 
     void record(AuditEvent event, const AuditRecord& fields) const;
     void info(std::string_view message) const;
@@ -50,6 +53,7 @@ private:
 
     bool debug_;
     bool journal_;
+    std::FILE* sink_ = stderr;
 };
 
 } // namespace apitoken::daemon
