@@ -141,7 +141,10 @@ public:
         check(sd_bus_set_exit_on_disconnect(bus_.get(), 1), "cannot watch the bus");
         add_signal(SIGTERM);
         add_signal(SIGINT);
-        flush_timer_ = add_timer(config_.usage_flush_interval, [this] { service_->flush_usage(); });
+        flush_timer_ = add_timer(config_.usage_flush_interval, [this] {
+            service_->flush_usage();
+            exit_if_store_gone();
+        });
         purge_timer_ = add_timer(kPurgeInterval, [this] { service_->purge_expired(); });
     }
 
@@ -151,11 +154,13 @@ public:
         sd_notifyf(0, "READY=1\nSTATUS=Serving %s, %zu tokens", ipc::kBusName, store_->count());
         const int r = sd_event_loop(event_.get());
         sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
-        log_.record(AuditEvent::DaemonStopping, {.result = r == 0 ? "signal" : "bus lost"});
+        log_.record(
+            AuditEvent::DaemonStopping,
+            {.result = r == 0 ? "signal" : (store_gone_ ? "state directory gone" : "bus lost")});
         // Answer what is in flight, then write the statistics.
         pool_->drain();
         service_->flush_usage();
-        if (r != 0) {
+        if (r != 0 && !store_gone_) {
             log_.error("lost the connection to the system bus; exiting so that systemd restarts "
                        "apitokend");
         }
@@ -164,6 +169,21 @@ public:
 
 private:
     using Task = std::function<void()>;
+
+    // Someone removed or replaced the state directory: what the daemon
+    // still has open is gone for everyone else, and the store refuses to
+    // write to it. Exit 1, so that systemd starts apitokend on the
+    // directory as it is now.
+    void exit_if_store_gone() {
+        if (store_gone_ || store_->still_in_place()) {
+            return;
+        }
+        store_gone_ = true;
+        log_.error(store_->state_dir().string() +
+                   "/data.mdb was removed or replaced while apitokend ran; exiting so that "
+                   "systemd restarts apitokend on the state directory as it is now");
+        sd_event_exit(event_.get(), 1);
+    }
 
     void add_signal(int signal) {
         check(sd_event_add_signal(event_.get(), nullptr, signal, nullptr, nullptr),
@@ -211,6 +231,7 @@ private:
     Bus bus_;
     std::unique_ptr<BusObject> object_;
     std::vector<std::unique_ptr<TimerTask>> tasks_;
+    bool store_gone_ = false;
     EventSource flush_timer_;
     EventSource purge_timer_;
 };

@@ -6,9 +6,11 @@
 #include "store/state_directory.hpp"
 #include "store/store_error.hpp"
 
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <type_traits>
 #include <utility>
@@ -246,6 +248,12 @@ struct TokenStore::Impl {
     // `fn` run again, so a full map never leaves a half-done write.
     template <typename Fn>
     auto write(Fn&& fn) {
+        if (!in_place()) {
+            throw StoreError(StoreErrc::StateDirUnusable,
+                             dir.path().string() +
+                                 "/data.mdb was removed or replaced while the store was open; "
+                                 "nothing was written (restart apitokend)");
+        }
         for (;;) {
             try {
                 Txn txn(env.get(), Txn::Mode::Write);
@@ -293,6 +301,21 @@ struct TokenStore::Impl {
         }
         const std::size_t next = std::min(current * 2, options.max_map_size);
         lmdb::check(mdb_env_set_mapsize(env.get(), next), "cannot grow the token store");
+    }
+
+    // A name we may not look up any more (the directory made unreadable) is
+    // still the file we have open as far as we can tell: the data is safe.
+    [[nodiscard]] bool in_place() const {
+        int fd = -1;
+        struct stat open_file {};
+        struct stat named_file {};
+        if (mdb_env_get_fd(env.get(), &fd) != 0 || ::fstat(fd, &open_file) != 0) {
+            return true;
+        }
+        if (::stat((dir.path() / "data.mdb").c_str(), &named_file) != 0) {
+            return errno != ENOENT && errno != ENOTDIR;
+        }
+        return open_file.st_dev == named_file.st_dev && open_file.st_ino == named_file.st_ino;
     }
 
     [[nodiscard]] std::size_t map_size() const {
@@ -534,6 +557,10 @@ std::size_t TokenStore::purge_expired(TimePoint now, std::chrono::seconds grace)
         }
         return doomed.size();
     });
+}
+
+bool TokenStore::still_in_place() const {
+    return impl_->in_place();
 }
 
 std::size_t TokenStore::map_size() const {

@@ -79,6 +79,11 @@ public:
     std::size_t purge_expired(TimePoint now, std::chrono::seconds grace);
 
     [[nodiscard]] std::size_t map_size() const;
+    // False once data.mdb in the state directory is no longer the file this
+    // store has open (the directory was removed or replaced under it): what
+    // is written then would be lost, so every write refuses
+    // (StateDirUnusable), and the daemon exits to be restarted.
+    [[nodiscard]] bool still_in_place() const;
     [[nodiscard]] const std::filesystem::path& state_dir() const noexcept;
 
 private:

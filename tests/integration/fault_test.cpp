@@ -1,13 +1,16 @@
-// Faults the daemon must survive: kill -9 at any moment, a full disk.
+// Faults the daemon must survive: kill -9 at any moment, a full disk, the
+// state directory removed or made unreadable under it, the bus going away.
 #include "ipc/bus_client.hpp"
 #include "tests/integration/world_test.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/mount.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 #include <thread>
 
@@ -134,6 +137,78 @@ TEST_F(FaultTest, FullDiskGivesAClearErrorAndKeepsWhatIsThere) {
     world->start_daemon();
     EXPECT_TRUE(world->call(world->root, {"auth", "alice", first.fields.at(1), "sshd", ""}).ok())
         << "the store is intact after a restart";
+}
+
+// Removing /var/lib/apitoken under a running daemon leaves it holding a
+// file nobody will open again: it must not acknowledge writes into it, and
+// it exits so that systemd starts it on the directory as it is now.
+TEST_F(FaultTest, StateDirectoryRemovedWhileRunningRefusesWritesAndExits) {
+    world->set_config("usage_flush_interval = 1s\n");
+    world->start_daemon();
+    const CallResult before = world->call(world->root, {"create", "alice", "before", "0"});
+    ASSERT_TRUE(before.ok()) << before.raw;
+    std::filesystem::remove_all(world->state_dir());
+
+    const CallResult after = world->call(world->root, {"create", "alice", "after", "0"});
+    EXPECT_TRUE(after.refused("Failed"))
+        << "a write into a removed store was acknowledged: " << after.raw;
+    bool exited = false;
+    for (int i = 0; i < 100 && !exited; ++i) {
+        std::this_thread::sleep_for(100ms);
+        exited = world->daemon_log().find("exiting so that systemd restarts") != std::string::npos;
+    }
+    EXPECT_TRUE(exited) << world->daemon_log();
+    EXPECT_NE(world->daemon_log().find("was removed or replaced"), std::string::npos)
+        << world->daemon_log();
+    EXPECT_EQ(world->stop_daemon(), 1) << "exit 1, so that Restart=on-failure applies";
+
+    // Started again (systemd's StateDirectory= makes the directory anew, as
+    // here), it makes a new, empty store where the old one was.
+    std::filesystem::create_directory(world->state_dir());
+    ASSERT_EQ(::chown(world->state_dir().c_str(), world->daemon_user.uid, world->daemon_user.uid),
+              0);
+    world->start_daemon();
+    const CallResult listed = world->call(world->root, {"list", "alice"});
+    ASSERT_TRUE(listed.ok()) << listed.raw;
+    EXPECT_EQ(listed.fields.at(0), "0");
+    EXPECT_TRUE(world->call(world->root, {"create", "alice", "again", "0"}).ok());
+}
+
+// The state directory made unreadable (mode 000) and its files given to root
+// under a running daemon: what it has open stays usable and nothing is lost;
+// a restart refuses with the path and the reason; once the files are the
+// daemon's again it starts (and sets the directory back to 0700 itself).
+TEST_F(FaultTest, StateDirectoryMadeUnreadableWhileRunningLosesNothing) {
+    world->set_config("usage_flush_interval = 1s\n");
+    world->start_daemon();
+    const CallResult first = world->call(world->root, {"create", "alice", "first", "0"});
+    ASSERT_TRUE(first.ok()) << first.raw;
+    const auto state = world->state_dir();
+    const auto give_files_to = [&](uid_t uid) {
+        for (const auto* name : {"data.mdb", "lock.mdb"}) {
+            ASSERT_EQ(::chown((state / name).c_str(), uid, uid), 0) << name;
+        }
+    };
+    give_files_to(0);
+    std::filesystem::permissions(state, std::filesystem::perms::none);
+
+    EXPECT_TRUE(world->call(world->root, {"auth", "alice", first.fields.at(1), "sshd", ""}).ok());
+    const CallResult second = world->call(world->root, {"create", "alice", "second", "0"});
+    ASSERT_TRUE(second.ok()) << second.raw;
+    std::this_thread::sleep_for(1500ms); // a flush of the usage statistics
+    EXPECT_EQ(world->stop_daemon(), 0) << world->daemon_log();
+
+    const ProcessResult refused = world->run_daemon_once({});
+    EXPECT_NE(refused.exit_code, 0);
+    EXPECT_NE(refused.err.find(state.string()), std::string::npos) << refused.err;
+
+    give_files_to(world->daemon_user.uid);
+    world->start_daemon();
+    EXPECT_EQ(std::filesystem::status(state).permissions(), std::filesystem::perms::owner_all);
+    EXPECT_TRUE(world->call(world->root, {"auth", "alice", first.fields.at(1), "sshd", ""}).ok());
+    EXPECT_TRUE(world->call(world->root, {"auth", "alice", second.fields.at(1), "sshd", ""}).ok());
+    const CallResult listed = world->call(world->root, {"list", "alice"});
+    EXPECT_EQ(listed.lines.size(), 2U) << listed.raw;
 }
 
 TEST_F(FaultTest, LosingTheBusEndsTheDaemonWithAClearMessage) {

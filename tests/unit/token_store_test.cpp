@@ -6,6 +6,7 @@
 #include <lmdb.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -290,6 +291,18 @@ TEST_F(TokenStoreTest, PurgeFollowsRevokesAndDeletesExactlyWhatExpiredBeforeTheC
     EXPECT_EQ(store->purge_expired(cutoff, std::chrono::seconds{0}), 0U) << "nothing twice";
     EXPECT_EQ(store->purge_expired(at(100'000), std::chrono::seconds{0}), 20U - 1 - expected);
     EXPECT_EQ(store->count(), 0U);
+}
+
+TEST_F(TokenStoreTest, AStoreWhoseDirectoryWasRemovedRefusesToWrite) {
+    const TestToken kept = make_token("alice", "kept");
+    store->create(kept.record);
+    EXPECT_TRUE(store->still_in_place());
+    std::filesystem::remove_all(options.state_dir);
+    EXPECT_FALSE(store->still_in_place());
+    EXPECT_EQ(error_of([&] { store->create(make_token("alice", "lost").record); }),
+              StoreErrc::StateDirUnusable)
+        << "a write nobody would ever read again must not be acknowledged";
+    EXPECT_EQ(store->find(kept.record.id), kept.record) << "reading what is open still works";
 }
 
 TEST_F(TokenStoreTest, FullMapGrowsUpToTheMaximumThenSaysSoAndKeepsData) {
