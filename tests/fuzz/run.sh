@@ -16,7 +16,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD_DIR:-$repo/build-fuzz}
 seconds=${1:-${FUZZ_SECONDS:-300}}
 [ $# -gt 0 ] && shift
-fuzzers=${*:-token_parse_fuzzer record_decode_fuzzer config_parse_fuzzer expiry_duration_fuzzer}
+fuzzers=${*:-token_parse_fuzzer record_decode_fuzzer config_parse_fuzzer expiry_duration_fuzzer daemon_methods_fuzzer}
 
 cmake --build "$build" --target $fuzzers
 

@@ -248,6 +248,9 @@ TEST_F(DaemonTest, UnprivilegedCallersCannotDodgeTheThrottleWithInventedHosts) {
 }
 
 TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
+    if (TestWorld::daemon_under_valgrind()) {
+        GTEST_SKIP() << "a 64 MiB Argon2id hash takes minutes under valgrind";
+    }
     // One worker, room for two jobs, and a hash that takes a while.
     world->set_config(
         "workers = 1\nqueue_size = 2\nargon2_time_cost = 3\nargon2_memory_kib = 65536\n");

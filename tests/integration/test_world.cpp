@@ -185,8 +185,21 @@ void TestWorld::set_config(const std::string& text) {
     std::ofstream(dir_ / "apitokend.conf") << text;
 }
 
+bool TestWorld::daemon_under_valgrind() {
+    const char* wanted =
+        std::getenv("APITOKEN_TEST_DAEMON_UNDER_VALGRIND"); // NOLINT(concurrency-mt-unsafe)
+    return wanted != nullptr && std::string_view(wanted) == "1" &&
+           !std::string_view(APITOKEN_VALGRIND).empty();
+}
+
 std::vector<std::string> TestWorld::daemon_command(const std::vector<std::string>& extra) const {
     std::vector<std::string> argv = as_user(daemon_user);
+    if (daemon_under_valgrind()) {
+        // Memcheck's exit code 99 when it found errors: stop_daemon() reports it.
+        argv.insert(argv.end(), {APITOKEN_VALGRIND, "--quiet", "--error-exitcode=99",
+                                 "--leak-check=full", "--errors-for-leak-kinds=definite",
+                                 "--show-leak-kinds=definite", "--track-fds=no"});
+    }
     argv.insert(argv.end(), {APITOKEN_DAEMON, "--config=" + (dir_ / "apitokend.conf").string()});
     const bool own_state_dir = std::any_of(extra.begin(), extra.end(), [](const std::string& arg) {
         return arg.starts_with("--state-dir=");
@@ -220,7 +233,18 @@ int TestWorld::stop_daemon() {
         return -1;
     }
     daemon_->signal(SIGTERM);
-    return daemon_->wait(20s);
+    const int code = daemon_->wait(daemon_under_valgrind() ? 60s : 20s);
+    if (code == kValgrindFoundErrors && daemon_under_valgrind()) {
+        valgrind_reports_ += daemon_->log_text();
+    }
+    return code;
+}
+
+std::string TestWorld::finish_valgrind_run() {
+    if (daemon_under_valgrind() && daemon_ && daemon_->running()) {
+        stop_daemon();
+    }
+    return valgrind_reports_;
 }
 
 void TestWorld::kill_daemon() {

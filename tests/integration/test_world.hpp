@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace apitoken::testing {
@@ -65,6 +66,19 @@ public:
     void start_daemon(bool debug = false);
     // Sends SIGTERM and waits; returns the exit code.
     int stop_daemon();
+    // With APITOKEN_TEST_DAEMON_UNDER_VALGRIND=1 in the environment (the
+    // suite's valgrind run in scripts/run-tests.sh), every daemon runs under
+    // memcheck and stop_daemon() returns kValgrindFoundErrors when it found any.
+    static constexpr int kValgrindFoundErrors = 99;
+    [[nodiscard]] static bool daemon_under_valgrind();
+    // Whether the daemon's RSS means what it says: not under ASan (freed
+    // memory waits in its quarantine) nor valgrind (its own shadow memory).
+    [[nodiscard]] static bool daemon_memory_is_measurable() {
+        return std::string_view(APITOKEN_ASAN_RUNTIME).empty() && !daemon_under_valgrind();
+    }
+    // Stops the daemon under valgrind if it still runs; the logs of every
+    // daemon of this world that memcheck found errors in ("" when none).
+    std::string finish_valgrind_run();
     // kill -9: no chance to write anything.
     void kill_daemon();
     // Stops the bus under the daemon; returns the daemon's exit code.
@@ -118,6 +132,7 @@ private:
     std::unique_ptr<BackgroundProcess> bus_;
     std::unique_ptr<BackgroundProcess> daemon_;
     int notify_fd_ = -1;
+    std::string valgrind_reports_;
 };
 
 } // namespace apitoken::testing

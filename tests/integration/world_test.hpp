@@ -21,6 +21,14 @@ protected:
         world = std::make_unique<TestWorld>();
     }
 
+    // The suite's valgrind run: memcheck errors in any daemon fail the test.
+    void TearDown() override {
+        if (world && TestWorld::daemon_under_valgrind()) {
+            const std::string reports = world->finish_valgrind_run();
+            EXPECT_TRUE(reports.empty()) << "valgrind found errors in apitokend:\n" << reports;
+        }
+    }
+
     std::unique_ptr<TestWorld> world;
 };
 
