@@ -115,9 +115,6 @@ struct TokenService::PendingAuth {
 
     // Known once the bus has said who asked.
     std::optional<Caller> caller;
-    // The source is throttled: a correct token still works (the real user
-    // is never locked out), a wrong one gets TooManyAttempts.
-    bool throttled = false;
     // Only callers who may authenticate anyone (root, the auth group) speak
     // for a remote host; anyone else could invent one per call to dodge the
     // throttle or flood its table.
@@ -127,10 +124,6 @@ struct TokenService::PendingAuth {
     [[nodiscard]] const std::string& user() const { return target->name; }
     [[nodiscard]] ThrottleSource source() const {
         return {caller->uid, throttle_rhost, target->name};
-    }
-    [[nodiscard]] Failure refusal(Failure usual) const {
-        return throttled ? Failure{Error::TooManyAttempts, "too many failed attempts; try later"}
-                         : std::move(usual);
     }
 };
 
@@ -307,7 +300,14 @@ void TokenService::caller_known(const std::shared_ptr<PendingAuth>& pending, con
         return answer(p, failure_of_current_exception(log_));
     }
     p.throttle_rhost = p.target->caller_acts_for_anyone ? p.rhost : std::string();
-    p.throttled = throttle_.blocked(p.source(), Throttle::Clock::now());
+    if (throttle_.blocked(p.source(), Throttle::Clock::now())) {
+        // A throttled source learns nothing until its window has passed, not
+        // even whether a token is right: that is what slows a guesser. The
+        // real user from another source (host, caller) is not affected.
+        return fail_authentication(p,
+                                   {Error::TooManyAttempts, "too many failed attempts; try later"},
+                                   "too many failed attempts from this source");
+    }
     if (log_.debug_enabled()) {
         log_.debug("authenticate: caller uid " + std::to_string(caller.uid) + ", user " +
                    p.target->name + ", token id " + p.token_id + ", service " + p.service +
@@ -315,9 +315,8 @@ void TokenService::caller_known(const std::shared_ptr<PendingAuth>& pending, con
     }
     if (p.malformed) {
         throttle_.record_failure(p.source(), Throttle::Clock::now());
-        return fail_authentication(
-            p, p.refusal({Error::AuthenticationFailed, "authentication failed"}),
-            "malformed token");
+        return fail_authentication(p, {Error::AuthenticationFailed, "authentication failed"},
+                                   "malformed token");
     }
     if (p.store_failure) {
         return answer(p, *p.store_failure);
@@ -402,14 +401,13 @@ void TokenService::finish_authentication(PendingAuth& p) {
     }
     if (p.decided) {
         throttle_.record_failure(p.source(), Throttle::Clock::now());
-        fail_authentication(p, p.refusal(*p.decided), p.decided_reason);
+        fail_authentication(p, *p.decided, p.decided_reason);
         return;
     }
     const store::TokenRecord& record = *p.record;
     const auto wrong = [&](std::string_view reason) {
         throttle_.record_failure(p.source(), Throttle::Clock::now());
-        fail_authentication(p, p.refusal({Error::AuthenticationFailed, "authentication failed"}),
-                            reason);
+        fail_authentication(p, {Error::AuthenticationFailed, "authentication failed"}, reason);
     };
     if (!p.verified) {
         return wrong("wrong secret");

@@ -230,8 +230,10 @@ TEST_F(DaemonTest, FailedAttemptsAreThrottledPerSource) {
     EXPECT_TRUE(
         auth(world->alice, "alice", wrong, "sshd", "198.51.100.9").refused("AuthenticationFailed"))
         << "another caller is another source";
-    EXPECT_TRUE(auth(world->www, "alice", token, "sshd", "198.51.100.9").ok())
-        << "the right token still works from a throttled source: the real user is never locked out";
+    EXPECT_TRUE(auth(world->www, "alice", token, "sshd", "198.51.100.9").refused("TooManyAttempts"))
+        << "a throttled source is not told whether a token is right: the guesser learns nothing";
+    EXPECT_TRUE(auth(world->www, "alice", token, "sshd", "192.0.2.5").ok())
+        << "the real user from another host is not locked out";
 }
 
 TEST_F(DaemonTest, UnprivilegedCallersCannotDodgeTheThrottleWithInventedHosts) {
@@ -244,7 +246,9 @@ TEST_F(DaemonTest, UnprivilegedCallersCannotDodgeTheThrottleWithInventedHosts) {
     }
     EXPECT_TRUE(auth(world->alice, "", wrong, "sshd", "203.0.113.99").refused("TooManyAttempts"))
         << "a caller that may only authenticate itself does not choose its rhost";
-    EXPECT_TRUE(auth(world->alice, "", token, "sshd", "203.0.113.99").ok());
+    EXPECT_TRUE(auth(world->alice, "", token, "sshd", "203.0.113.99").refused("TooManyAttempts"));
+    EXPECT_TRUE(auth(world->www, "alice", token, "sshd", "203.0.113.99").ok())
+        << "another caller is another source";
 }
 
 TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
