@@ -98,11 +98,24 @@ void check_read(int r) {
     }
 }
 
+// Each authentication waits for the bus to say who sent it, holding its
+// message. One connection may have thousands of calls in flight (the bus
+// caps it, but only by configuration), so beyond this many waiting calls a
+// new one is refused at once: the daemon's memory stays bounded by this
+// count, not by what callers send. Far above what the hashing queue drains
+// in the time of one round trip to the bus.
+constexpr std::size_t kMaxCallsAwaitingCaller = 1024;
+
 // The caller's credentials come from the bus daemon after a round trip;
 // meanwhile the service starts on what does not depend on them.
 int on_authenticate(sd_bus_message* m, void* userdata, sd_bus_error* error) {
     BusObject& self = object_of(userdata);
     return guarded(error, self.log(), [&] {
+        if (self.callers().in_flight() >= kMaxCallsAwaitingCaller) {
+            self.log().record(AuditEvent::AuthFailed,
+                              {.result = "busy", .reason = "too many calls waiting for the bus"});
+            throw ApiError(ipc::Error::Busy, "apitokend is busy; try again");
+        }
         const char* user = nullptr;
         const char* token = nullptr;
         const char* service = nullptr;
