@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
+#include <cstdint>
+#include <cstdlib>
 #include <memory>
 #include <new>
 #include <system_error>
@@ -108,6 +111,13 @@ Outcome outcome_of(const sd_bus_error& error, int r) {
     return failed(Outcome::Kind::Failed, message);
 }
 
+Outcome no_bus(int connect_error) {
+    Outcome outcome = failed(Outcome::Kind::Unavailable,
+                             "cannot connect to the system bus: " + errno_text(connect_error));
+    outcome.no_bus = true;
+    return outcome;
+}
+
 Outcome reply_error(int r) {
     return failed(r == -ENOMEM ? Outcome::Kind::OutOfMemory : Outcome::Kind::Failed,
                   "unexpected reply from apitokend: " + errno_text(-r));
@@ -124,16 +134,86 @@ std::string c_string(std::string_view text) {
 
 } // namespace
 
-Client::Client(std::chrono::microseconds timeout) noexcept
-    : timeout_usec_(static_cast<std::uint64_t>(timeout.count())) {
-    const int r = sd_bus_open_system(&bus_);
+namespace {
+
+struct BusUnref {
+    void operator()(sd_bus* bus) const noexcept { sd_bus_close_unref(bus); }
+};
+using Bus = std::unique_ptr<sd_bus, BusUnref>;
+
+constexpr const char* kDefaultSystemBusAddress = "unix:path=/run/dbus/system_bus_socket";
+
+std::uint64_t usec_until(std::chrono::steady_clock::time_point deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
+        deadline - std::chrono::steady_clock::now());
+    return left.count() > 0 ? static_cast<std::uint64_t>(left.count()) : 0;
+}
+
+// What sd_bus_open_system() does, but against our deadline: it would leave
+// the socket authentication and Hello to sd-bus's own timeouts (tens of
+// seconds), and the first sd_bus_call() waits for them without any, so a
+// wedged bus daemon would hold a login that long.
+int connect_system_bus(std::chrono::steady_clock::time_point deadline, std::uint64_t timeout_usec,
+                       Bus& out) {
+    sd_bus* raw = nullptr;
+    int r = sd_bus_new(&raw);
+    Bus bus(raw);
     if (r < 0) {
-        bus_ = nullptr;
+        return r;
+    }
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): only read, as sd-bus itself does
+    const char* address = secure_getenv("DBUS_SYSTEM_BUS_ADDRESS");
+    if ((r = sd_bus_set_address(bus.get(),
+                                address != nullptr ? address : kDefaultSystemBusAddress)) < 0 ||
+        (r = sd_bus_set_bus_client(bus.get(), 1)) < 0 ||
+        // Bounds Hello, and later the calls without an explicit timeout.
+        (r = sd_bus_set_method_call_timeout(bus.get(), timeout_usec)) < 0 ||
+        (r = sd_bus_start(bus.get())) < 0) {
+        return r;
+    }
+    while ((r = sd_bus_is_ready(bus.get())) == 0) {
+        if ((r = sd_bus_process(bus.get(), nullptr)) < 0) {
+            return r;
+        }
+        if (r > 0) {
+            continue;
+        }
+        const std::uint64_t left = usec_until(deadline);
+        if (left == 0) {
+            return -ETIMEDOUT;
+        }
+        if ((r = sd_bus_wait(bus.get(), left)) < 0) {
+            return r;
+        }
+    }
+    if (r < 0) {
+        return r;
+    }
+    out = std::move(bus);
+    return 0;
+}
+
+} // namespace
+
+Client::Client(std::chrono::microseconds timeout) noexcept
+    : timeout_usec_(static_cast<std::uint64_t>(std::max<std::int64_t>(timeout.count(), 1))),
+      first_call_deadline_(std::chrono::steady_clock::now() + timeout) {
+    Bus bus;
+    const int r = connect_system_bus(first_call_deadline_, timeout_usec_, bus);
+    if (r < 0) {
         connect_error_ = -r;
         return;
     }
-    // Bounds the calls that take no explicit timeout (property reads).
-    sd_bus_set_method_call_timeout(bus_, timeout_usec_);
+    bus_ = bus.release();
+}
+
+std::uint64_t Client::call_timeout_usec() noexcept {
+    if (!first_call_) {
+        return timeout_usec_;
+    }
+    first_call_ = false;
+    // 0 would mean sd-bus's default (25 s); 1 us times out at once.
+    return std::max<std::uint64_t>(usec_until(first_call_deadline_), 1);
 }
 
 Client::~Client() {
@@ -149,8 +229,7 @@ Outcome call_method(sd_bus* bus, int connect_error, std::uint64_t timeout_usec, 
                     bool sensitive, Append&& append, Read&& read) noexcept {
     try {
         if (bus == nullptr) {
-            return failed(Outcome::Kind::Unavailable,
-                          "cannot connect to the system bus: " + errno_text(connect_error));
+            return no_bus(connect_error);
         }
         sd_bus_message* raw = nullptr;
         int r =
@@ -258,7 +337,7 @@ Outcome Client::authenticate(std::string_view user, std::string_view token,
         const std::string s = c_string(service);
         const std::string h = c_string(rhost);
         return call_method(
-            bus_, connect_error_, timeout_usec_, method::kAuthenticate, true,
+            bus_, connect_error_, call_timeout_usec(), method::kAuthenticate, true,
             [&](sd_bus_message* m) {
                 return sd_bus_message_append(m, "ssss", u.c_str(), secret.c_str(), s.c_str(),
                                              h.c_str());
@@ -285,7 +364,7 @@ Outcome Client::create_token(std::string_view user, std::string_view name, std::
         const std::string u = c_string(user);
         const std::string n = c_string(name);
         return call_method(
-            bus_, connect_error_, timeout_usec_, method::kCreateToken, true,
+            bus_, connect_error_, call_timeout_usec(), method::kCreateToken, true,
             [&](sd_bus_message* m) {
                 const int r = sd_bus_message_append(m, "ssx", u.c_str(), n.c_str(), expires);
                 return r < 0 ? r : append_strv(m, services);
@@ -313,7 +392,7 @@ Outcome Client::list_tokens(std::string_view user, std::vector<TokenInfo>& out) 
         }
         const std::string u = c_string(user);
         return call_method(
-            bus_, connect_error_, timeout_usec_, method::kListTokens, false,
+            bus_, connect_error_, call_timeout_usec(), method::kListTokens, false,
             [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", u.c_str()); },
             [&](sd_bus_message* reply) { return read_token_list(reply, out); });
     } catch (...) {
@@ -329,7 +408,7 @@ Outcome Client::revoke_token(std::string_view user, std::string_view token_id) n
         const std::string u = c_string(user);
         const std::string id = c_string(token_id);
         return call_method(
-            bus_, connect_error_, timeout_usec_, method::kRevokeToken, false,
+            bus_, connect_error_, call_timeout_usec(), method::kRevokeToken, false,
             [&](sd_bus_message* m) {
                 return sd_bus_message_append(m, "ss", u.c_str(), id.c_str());
             },
@@ -346,7 +425,7 @@ Outcome Client::revoke_all_tokens(std::string_view user, std::uint64_t& revoked)
         }
         const std::string u = c_string(user);
         return call_method(
-            bus_, connect_error_, timeout_usec_, method::kRevokeAllTokens, false,
+            bus_, connect_error_, call_timeout_usec(), method::kRevokeAllTokens, false,
             [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", u.c_str()); },
             [&](sd_bus_message* reply) { return sd_bus_message_read(reply, "t", &revoked); });
     } catch (...) {
@@ -364,7 +443,7 @@ Outcome Client::rename_token(std::string_view user, std::string_view token_id,
         const std::string id = c_string(token_id);
         const std::string n = c_string(name);
         return call_method(
-            bus_, connect_error_, timeout_usec_, method::kRenameToken, false,
+            bus_, connect_error_, call_timeout_usec(), method::kRenameToken, false,
             [&](sd_bus_message* m) {
                 return sd_bus_message_append(m, "sss", u.c_str(), id.c_str(), n.c_str());
             },
@@ -377,8 +456,7 @@ Outcome Client::rename_token(std::string_view user, std::string_view token_id,
 Outcome Client::status(DaemonStatus& out) noexcept {
     try {
         if (bus_ == nullptr) {
-            return failed(Outcome::Kind::Unavailable,
-                          "cannot connect to the system bus: " + errno_text(connect_error_));
+            return no_bus(connect_error_);
         }
         BusError error;
         char* version = nullptr;

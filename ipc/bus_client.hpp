@@ -25,6 +25,9 @@ struct Outcome {
     Kind kind = Kind::Ok;
     Error error = Error::Failed; // meaningful when kind == Refused
     std::string message;         // for humans; never holds a secret
+    // Unavailable because there is no system bus to connect to (dbus is not
+    // running), not because apitokend is missing from it.
+    bool no_bus = false;
 
     [[nodiscard]] bool ok() const noexcept { return kind == Kind::Ok; }
     [[nodiscard]] bool refused_with(Error e) const noexcept {
@@ -67,7 +70,9 @@ struct DaemonStatus {
 // destructor, so a fork()ed process never shares a connection.
 class Client {
 public:
-    // `timeout` bounds each call, connection set-up included.
+    // `timeout` bounds the connection set-up and the first call together
+    // (a PAM login waits no longer than its timeout= even for a wedged bus
+    // daemon), and each later call on its own.
     explicit Client(std::chrono::microseconds timeout) noexcept;
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
@@ -88,9 +93,14 @@ public:
     Outcome status(DaemonStatus& out) noexcept;
 
 private:
+    // What is left of the first call's deadline, then the whole timeout.
+    [[nodiscard]] std::uint64_t call_timeout_usec() noexcept;
+
     sd_bus* bus_ = nullptr;
     int connect_error_ = 0;
     std::uint64_t timeout_usec_ = 0;
+    std::chrono::steady_clock::time_point first_call_deadline_;
+    bool first_call_ = true;
 };
 
 } // namespace apitoken::ipc

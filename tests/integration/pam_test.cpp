@@ -4,10 +4,15 @@
 #include "tests/integration/world_test.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 namespace apitoken::testing {
@@ -136,6 +141,31 @@ TEST_F(PamTest, SilentDaemonIsAuthinfoUnavailAtTheDeadline) {
     EXPECT_LT(took, 2500ms) << "the deadline, not later";
 }
 
+// A bus daemon that accepts the connection and never says a word (wedged,
+// or stopped with SIGSTOP): the socket authentication never finishes.
+TEST_F(PamTest, WedgedBusIsAuthinfoUnavailAtTheDeadline) {
+    const std::string path = (world->dir() / "wedged-bus").string();
+    const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    ASSERT_LT(path.size(), sizeof(address.sun_path));
+    std::copy(path.begin(), path.end(), std::begin(address.sun_path));
+    // NOLINTNEXTLINE(cppcoreguidelines-pro-type-reinterpret-cast): the socket API
+    ASSERT_EQ(::bind(listener, reinterpret_cast<const sockaddr*>(&address), sizeof(address)), 0);
+    ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+    ASSERT_EQ(::listen(listener, 16), 0); // connections wait in the backlog, unanswered
+    service("t1", "auth required " APITOKEN_PAM_MODULE " timeout=1\n");
+    const auto started = std::chrono::steady_clock::now();
+    const ProcessResult r =
+        pam("t1", "alice", token, nullptr, {"DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + path});
+    const auto took = std::chrono::steady_clock::now() - started;
+    ::close(listener);
+    EXPECT_TRUE(failed_with(r, kAuthinfoUnavail)) << describe(r);
+    EXPECT_GE(took, 950ms);
+    EXPECT_LT(took, 2500ms) << "the deadline, not sd-bus's own (tens of seconds)";
+}
+
 TEST_F(PamTest, ThrottledSourceGetsMaxtries) {
     world->stop_daemon();
     world->set_config("throttle_max_failures = 2\n");
@@ -144,7 +174,10 @@ TEST_F(PamTest, ThrottledSourceGetsMaxtries) {
     pam("tokens-only", "alice", wrong);
     pam("tokens-only", "alice", wrong);
     EXPECT_TRUE(failed_with(pam("tokens-only", "alice", wrong), kMaxTries));
-    EXPECT_TRUE(succeeded(pam("tokens-only", "alice", token))) << "the real user is not locked out";
+    EXPECT_TRUE(failed_with(pam("tokens-only", "alice", token), kMaxTries))
+        << "a throttled source is not told whether a token is right";
+    EXPECT_TRUE(succeeded(pam("tokens-only", "alice", token, &world->www)))
+        << "the real user through another service (another source) is not locked out";
 }
 
 TEST_F(PamTest, UnprivilegedServiceNeedsTheAuthGroup) {
