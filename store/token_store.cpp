@@ -156,8 +156,23 @@ struct TokenStore::Impl {
         txn.commit();
     }
 
-    // Our main database holds only our named tables.
+    // Our main database holds only our named tables. A table we do not know
+    // is either a newer apitoken's (say so: the admin downgraded) or
+    // another program's.
     void refuse_foreign_content(Txn& txn) const {
+        if (!has_unknown_table(txn)) {
+            return;
+        }
+        if (const auto version = apitoken_schema_of(txn);
+            version && *version > options.schema_version) {
+            throw schema_mismatch(*version);
+        }
+        throw StoreError(StoreErrc::Corrupt, dir.path().string() +
+                                                 "/data.mdb is an LMDB file of some other "
+                                                 "program, not an apitoken store; move it aside");
+    }
+
+    [[nodiscard]] static bool has_unknown_table(Txn& txn) {
         MDB_dbi main = 0;
         lmdb::check(mdb_dbi_open(txn.get(), nullptr, 0, &main), "cannot open the token store");
         Cursor cursor(txn, main);
@@ -167,12 +182,25 @@ struct TokenStore::Impl {
              more = cursor.move(MDB_NEXT, key, value)) {
             const auto name = lmdb::as_view(key);
             if (name != kMetaDb && name != kTokensDb && name != kByUserDb && name != kByExpiryDb) {
-                throw StoreError(StoreErrc::Corrupt,
-                                 dir.path().string() +
-                                     "/data.mdb is an LMDB file of some other program, not an "
-                                     "apitoken store; move it aside");
+                return true;
             }
         }
+        return false;
+    }
+
+    // The schema version an apitoken store says it has; nullopt when the
+    // file has no header of ours.
+    [[nodiscard]] static std::optional<std::uint32_t> apitoken_schema_of(Txn& txn) {
+        MDB_dbi existing = 0;
+        if (mdb_dbi_open(txn.get(), kMetaDb, 0, &existing) != MDB_SUCCESS) {
+            return std::nullopt;
+        }
+        const auto magic = txn.find(existing, kMagicKey);
+        const auto schema = txn.find(existing, kSchemaKey);
+        if (!magic || *magic != kMagic || !schema) {
+            return std::nullopt;
+        }
+        return decode_u32(*schema);
     }
 
     void check_or_write_schema(Txn& txn) const {

@@ -406,6 +406,32 @@ TEST(TokenStoreSchema, StoreOfANewerSchemaIsRefusedUnchanged) {
     EXPECT_EQ(again.find(t.record.id), t.record) << "the refusal must not change the store";
 }
 
+// A newer build may add tables, as schema 2 added by_expiry: the store is
+// still named as a newer apitoken's, not as some other program's file.
+TEST(TokenStoreSchema, StoreOfANewerSchemaWithATableWeDoNotKnowIsNamedAsNewer) {
+    TempDir dir;
+    StoreOptions newer = testing::options_for(dir);
+    newer.schema_version = kSchemaVersion + 1;
+    { TokenStore written_by_newer_build(newer); }
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 8), 0);
+    ASSERT_EQ(mdb_env_open(env, (dir / "state").c_str(), 0, 0600), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    MDB_dbi added = 0;
+    ASSERT_EQ(mdb_dbi_open(txn, "by_service", MDB_CREATE, &added), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+    try {
+        TokenStore ours(testing::options_for(dir));
+        FAIL() << "opened a store of a newer schema";
+    } catch (const StoreError& error) {
+        EXPECT_EQ(error.code(), StoreErrc::SchemaMismatch) << error.what();
+        EXPECT_NE(std::string(error.what()).find("newer"), std::string::npos) << error.what();
+    }
+}
+
 TEST(TokenStoreSchema, StoreOfThisBuildIsRefusedByABuildExpectingANewerSchema) {
     TempDir dir;
     const TestToken t = make_token("alice", "a");
