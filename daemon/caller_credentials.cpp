@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
+#include <new>
 #include <string_view>
 
 namespace apitoken::daemon {
@@ -141,9 +142,19 @@ int CallerQueries::on_reply(sd_bus_message* reply, void* userdata, sd_bus_error*
         r = -std::abs(sd_bus_message_get_errno(reply));
         r = r == 0 ? -EPERM : r;
     } else {
-        r = read_credentials(reply, caller);
+        try {
+            r = read_credentials(reply, caller);
+        } catch (const std::bad_alloc&) {
+            r = -ENOMEM;
+        }
     }
-    done->answer(r, caller);
+    // Nothing may unwind into sd-bus. The answers catch their own failures;
+    // should one still throw (out of memory while refusing), that call is
+    // left to its caller's timeout.
+    try {
+        done->answer(r, caller);
+    } catch (...) { // NOLINT(bugprone-empty-catch)
+    }
     return 0;
 }
 
