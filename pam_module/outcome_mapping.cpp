@@ -39,4 +39,19 @@ int pam_code_for(const ipc::Outcome& outcome, const ModuleOptions& options) noex
     return PAM_SERVICE_ERR;
 }
 
+int pam_code_for_get_user(int rc, bool has_name, const ModuleOptions& options) noexcept {
+    switch (rc) {
+    case PAM_SUCCESS:
+        if (has_name) {
+            return PAM_SUCCESS;
+        }
+        return options.ignore_unknown_user ? PAM_IGNORE : PAM_USER_UNKNOWN;
+    case PAM_CONV_ERR:
+    case PAM_BUF_ERR: return rc;
+    // The application's conversation will answer later (non-blocking).
+    case PAM_CONV_AGAIN: return PAM_INCOMPLETE;
+    default: return PAM_SERVICE_ERR;
+    }
+}
+
 } // namespace apitoken::pam

@@ -98,8 +98,12 @@ int authenticate(pam_handle_t* pamh, int argc, const char** argv) {
     }
     const char* user = nullptr;
     int rc = pam_get_user(pamh, &user, nullptr);
-    if (rc != PAM_SUCCESS || user == nullptr || *user == '\0') {
-        return rc == PAM_CONV_ERR || rc == PAM_BUF_ERR ? rc : PAM_USER_UNKNOWN;
+    const bool has_name = user != nullptr && *user != '\0';
+    if ((rc = apitoken::pam::pam_code_for_get_user(rc, has_name, options)) != PAM_SUCCESS) {
+        return rc;
+    }
+    if (!has_name || user == nullptr) { // never: success means a name (said for the analyzer)
+        return PAM_SERVICE_ERR;
     }
     const std::string user_name = user;
     SensitiveString token;

@@ -78,5 +78,20 @@ TEST(OutcomeMapping, IgnoreOptionsTurnOnlyTheirRowsIntoIgnore) {
     EXPECT_EQ(pam_code_for(refused(ipc::Error::AuthenticationFailed), o), PAM_AUTH_ERR);
 }
 
+TEST(OutcomeMapping, GettingTheUserName) {
+    const ModuleOptions plain;
+    EXPECT_EQ(pam_code_for_get_user(PAM_SUCCESS, true, plain), PAM_SUCCESS);
+    EXPECT_EQ(pam_code_for_get_user(PAM_SUCCESS, false, plain), PAM_USER_UNKNOWN) << "no name";
+    EXPECT_EQ(pam_code_for_get_user(PAM_CONV_ERR, false, plain), PAM_CONV_ERR);
+    EXPECT_EQ(pam_code_for_get_user(PAM_BUF_ERR, false, plain), PAM_BUF_ERR);
+    EXPECT_EQ(pam_code_for_get_user(PAM_CONV_AGAIN, false, plain), PAM_INCOMPLETE);
+    EXPECT_EQ(pam_code_for_get_user(PAM_SYSTEM_ERR, false, plain), PAM_SERVICE_ERR)
+        << "anything else";
+    ModuleOptions ignoring;
+    ignoring.ignore_unknown_user = true;
+    EXPECT_EQ(pam_code_for_get_user(PAM_SUCCESS, false, ignoring), PAM_IGNORE);
+    EXPECT_EQ(pam_code_for_get_user(PAM_SYSTEM_ERR, false, ignoring), PAM_SERVICE_ERR);
+}
+
 } // namespace
 } // namespace apitoken::pam
