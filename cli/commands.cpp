@@ -231,7 +231,7 @@ int run_status(ipc::Client& client, const GlobalOptions& global) {
               << '\n'
               << "max lifetime:  "
               << (status.max_lifetime == 0 ? std::string("unlimited")
-                                           : std::to_string(status.max_lifetime / 86400) + " days")
+                                           : exact_span_text(status.max_lifetime))
               << '\n';
     return kExitOk;
 }

@@ -9,7 +9,8 @@ std::string refusal(const ipc::Outcome& outcome, const std::string& subject) {
         return "access denied: " + outcome.message +
                "\n(to manage other users' tokens, run as root or as a member of the admin group)";
     case ipc::Error::NoSuchToken:
-        return "no such token: " + subject + " (see \"apitokenctl list\")";
+        return subject +
+               " does not exist (see \"apitokenctl list\"; another user's tokens: --user)";
     case ipc::Error::NoSuchUser: return outcome.message;
     case ipc::Error::DuplicateName:
         return outcome.message + "; choose another name, or rename or revoke the old token";
@@ -31,8 +32,12 @@ std::string failure_message(const ipc::Outcome& outcome, const std::string& subj
     case ipc::Outcome::Kind::Ok: return {};
     case ipc::Outcome::Kind::Refused: return refusal(outcome, subject);
     case ipc::Outcome::Kind::Unavailable:
-        return "apitokend is not running or not reachable on the system bus (" + outcome.message +
-               ")\nstart it with: systemctl start apitokend";
+        if (outcome.no_bus) {
+            return outcome.message +
+                   "\nis the system bus (dbus) running? start it with: systemctl start dbus";
+        }
+        return "apitokend is not running or not answering on the system bus (" + outcome.message +
+               ")\nstart it with: systemctl start apitokend (without systemd, see apitokend(8))";
     case ipc::Outcome::Kind::OutOfMemory: return "out of memory";
     case ipc::Outcome::Kind::Failed: return "cannot talk to apitokend: " + outcome.message;
     }

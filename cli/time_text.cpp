@@ -4,10 +4,12 @@
 #include "ipc/bus_api.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
 namespace apitoken::cli {
 namespace {
@@ -144,6 +146,17 @@ std::string relative_time(std::int64_t when, std::int64_t now) {
         return "just now";
     }
     return delta < 0 ? span_text(-delta) + " ago" : "in " + span_text(delta);
+}
+
+std::string exact_span_text(std::int64_t seconds) {
+    constexpr std::array<std::pair<std::int64_t, const char*>, 3> kUnits{
+        {{86400, "day"}, {3600, "hour"}, {60, "minute"}}};
+    for (const auto& [length, unit] : kUnits) {
+        if (seconds >= length && seconds % length == 0) {
+            return plural(seconds / length, unit);
+        }
+    }
+    return plural(seconds, "second");
 }
 
 std::string expiry_text(std::int64_t expires, std::int64_t now) {

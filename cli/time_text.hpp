@@ -16,6 +16,10 @@ namespace apitoken::cli {
 // "just now", "5 minutes ago", "3 days ago", "in 29 days", "in 2 years".
 [[nodiscard]] std::string relative_time(std::int64_t when, std::int64_t now);
 
+// A configured length of time, exactly: "90 days", "12 hours", "1 day",
+// "90 minutes", "45 seconds" (the largest unit that divides it).
+[[nodiscard]] std::string exact_span_text(std::int64_t seconds);
+
 // The EXPIRES column: "never", "expired", or "in 29 days".
 [[nodiscard]] std::string expiry_text(std::int64_t expires, std::int64_t now);
 

@@ -17,7 +17,7 @@ APITOKEN_RUNTIME_PACKAGES=(
 APITOKEN_TEST_PACKAGES=(
   libgtest-dev clang-format clang-tidy
   dbus-daemon systemd libnss-wrapper util-linux
-  pamtester libpam-wrapper libpamtest0-dev valgrind binutils groff-base
+  pamtester libpam-wrapper libpamtest0-dev valgrind binutils groff-base bash-completion
   nginx-light libnginx-mod-http-auth-pam vsftpd curl passwd
   dpkg-dev fakeroot adduser clang
 )

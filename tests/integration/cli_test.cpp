@@ -194,7 +194,7 @@ TEST_F(CliTest, RevokeRenameAndTheirErrors) {
 
     const ProcessResult unknown = ctl(world->alice, {"revoke", "000000000000", b});
     EXPECT_EQ(unknown.exit_code, 1) << "one of the ids failed";
-    EXPECT_NE(unknown.err.find("no such token: token 000000000000"), std::string::npos)
+    EXPECT_NE(unknown.err.find("token 000000000000 does not exist"), std::string::npos)
         << unknown.err;
     EXPECT_NE(unknown.out.find("revoked " + b), std::string::npos) << "the other id was revoked";
     EXPECT_EQ(ctl(world->alice, {"revoke"}).exit_code, 2) << "neither ids nor --all";
@@ -245,6 +245,17 @@ TEST_F(CliTest, StatusAndDaemonNotRunning) {
         EXPECT_NE(r.err.find("apitokend is not running"), std::string::npos) << r.err;
         EXPECT_NE(r.err.find("systemctl start apitokend"), std::string::npos) << r.err;
     }
+}
+
+TEST_F(CliTest, NoSystemBusSaysSoAndHowToStartIt) {
+    const ProcessResult r =
+        run_process({APITOKEN_CTL, "list"}, {"DBUS_SYSTEM_BUS_ADDRESS=unix:path=" +
+                                             (world->dir() / "no-bus-here").string()});
+    EXPECT_EQ(r.exit_code, 1);
+    EXPECT_NE(r.err.find("cannot connect to the system bus"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("systemctl start dbus"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("apitokend is not running"), std::string::npos)
+        << "the daemon is not what is missing: " << r.err;
 }
 
 TEST_F(CliTest, UsageErrorsHelpAndVersion) {

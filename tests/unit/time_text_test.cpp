@@ -43,5 +43,14 @@ TEST(TimeText, Rfc3339AndRelative) {
     EXPECT_EQ(expiry_text(kNow - 1, kNow), "expired");
 }
 
+TEST(TimeText, ExactSpans) {
+    EXPECT_EQ(exact_span_text(90L * 86400), "90 days");
+    EXPECT_EQ(exact_span_text(86400), "1 day");
+    EXPECT_EQ(exact_span_text(12L * 3600), "12 hours");
+    EXPECT_EQ(exact_span_text(36L * 3600), "36 hours") << "not 1 day";
+    EXPECT_EQ(exact_span_text(90L * 60), "90 minutes");
+    EXPECT_EQ(exact_span_text(45), "45 seconds");
+}
+
 } // namespace
 } // namespace apitoken::cli

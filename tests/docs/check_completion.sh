@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The bash completion completes: subcommands, options, and token ids of the
+# right user (--user=NAME or --user NAME), only where an id goes. apitokenctl
+# is replaced by a function that prints a `list` table per user.
+#
+# Usage: check_completion.sh COMPLETION_FILE
+set -uo pipefail
+# shellcheck source=/dev/null
+source /usr/share/bash-completion/bash_completion || exit 1
+# shellcheck source=/dev/null
+source "$1" || exit 1
+compopt() { :; } # only works inside a real completion; nothing to check here
+
+apitokenctl() {
+    local user=caller arg
+    for arg in "$@"; do
+        case $arg in --user=*) user=${arg#--user=} ;; esac
+    done
+    printf 'ID            NAME\n'
+    case $user in
+        caller) printf '0123456789ab  mine\n' ;;
+        alice) printf 'aaaaaaaaaaaa  hers\nabababababab  also-hers\n' ;;
+    esac
+}
+
+failures=0
+# expect "WORDS TO COMPLETE (the last one is being completed)" "EXPECTED REPLIES"
+expect() {
+    local line=$1 want=$2
+    read -r -a COMP_WORDS <<<"$line"
+    [[ $line == *' ' ]] && COMP_WORDS+=("")
+    COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    COMP_LINE=$line
+    COMP_POINT=${#line}
+    COMPREPLY=()
+    _apitokenctl apitokenctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+    local got
+    got=$(printf '%s\n' "${COMPREPLY[@]}" | sort | xargs)
+    if [[ $got != "$want" ]]; then
+        echo "FAIL: '$line' completes to '$got', expected '$want'" >&2
+        failures=$((failures + 1))
+    fi
+}
+
+expect "apitokenctl re" "rename revoke"
+expect "apitokenctl st" "status"
+expect "apitokenctl revoke " "0123456789ab"
+expect "apitokenctl revoke --user=alice " "aaaaaaaaaaaa abababababab"
+expect "apitokenctl revoke --user alice a" "aaaaaaaaaaaa abababababab"
+expect "apitokenctl revoke 0123456789ab " "0123456789ab"
+expect "apitokenctl rename " "0123456789ab"
+expect "apitokenctl rename 0123456789ab " ""
+expect "apitokenctl create --exp" "--expires="
+expect "apitokenctl create --expires " "1w 30d 7d 90d never"
+expect "apitokenctl list " ""
+[[ $failures -eq 0 ]] && echo "ok: the completion completes"
+exit "$failures"
