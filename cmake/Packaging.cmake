@@ -1,6 +1,7 @@
-# `cpack -G DEB` in a build directory makes apitoken_VERSION_ARCH.deb.
-# Configure with -DCMAKE_INSTALL_PREFIX=/usr (as scripts/build-deb.sh does):
-# some destinations are absolute (/etc, /lib/systemd, the PAM directory).
+# `cpack -G DEB` in a build directory makes apitoken_VERSION_ARCH.deb
+# (scripts/check-deb.sh builds, installs and removes it). Some destinations
+# are absolute (/etc, /lib/systemd, the PAM directory), so the prefix is
+# /usr (the default here).
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME apitoken)
 set(CPACK_PACKAGE_VENDOR "apitoken")
@@ -12,8 +13,19 @@ keeps only Argon2id hashes.")
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
+# dpkg-shlibdeps (package dpkg-dev) adds the libraries with their versions;
+# without it CPack would silently leave them out and apitokend would not
+# start on a host that lacks them, so they are then named here.
+find_program(APITOKEN_DPKG_SHLIBDEPS dpkg-shlibdeps)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "dbus, adduser")
+if(APITOKEN_DPKG_SHLIBDEPS)
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS "dbus, adduser")
+else()
+  message(STATUS "dpkg-shlibdeps not found (apt-get install dpkg-dev): "
+                 "the .deb names its libraries without versions")
+  set(CPACK_DEBIAN_PACKAGE_DEPENDS
+      "dbus, adduser, libc6, libstdc++6, libgcc-s1, libsodium23, liblmdb0, libsystemd0, libpam0g, zlib1g")
+endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/systemd/debian/postinst

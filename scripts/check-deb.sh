@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the .deb with CPack, installs it with dpkg -i on this host, checks
-# what the maintainer scripts did, removes it with dpkg -r, and checks that
-# nothing is left running. Run by ctest (package.deb_install_remove).
+# Builds the .deb with CPack, checks its library dependencies, installs it
+# with dpkg -i on this host, checks what the maintainer scripts did, runs the
+# installed daemon as the installed user under the installed D-Bus policy,
+# removes the package with dpkg -r, and checks that nothing is left running. Run by ctest (package.deb_install_remove).
 # Exit 77 (skip) when not root, or when apitoken is already on this host
 # (a package or a cmake --install): a test must not take it away.
 #
@@ -24,7 +25,19 @@ cmake --build "$build" --parallel "$(nproc)" >/dev/null
 (cd "$build" && rm -f apitoken_*.deb && cpack -G DEB >/dev/null)
 deb=$(ls "$build"/apitoken_*.deb)
 
-trap 'dpkg -r apitoken >/dev/null 2>&1 || true' EXIT
+depends=$(dpkg-deb -f "$deb" Depends)
+for lib in libsodium liblmdb libsystemd libpam; do
+  case "$depends" in *"$lib"*) ;; *) fail "Depends lacks $lib (dpkg-shlibdeps did not run?): $depends" ;; esac
+done
+
+tmp=$(mktemp -d)
+bus_pid=
+cleanup() {
+  dpkg -r apitoken >/dev/null 2>&1 || true
+  if [ -n "$bus_pid" ]; then kill "$bus_pid" 2>/dev/null || true; fi
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
 echo "dpkg -i $(basename "$deb")"
 dpkg -i "$deb"
 
@@ -40,11 +53,27 @@ for f in /usr/sbin/apitokend /usr/bin/apitokenctl "$pam_dir/pam_apitoken.so" \
 done
 /usr/bin/apitokenctl --version >/dev/null || fail "apitokenctl does not run"
 
+# The installed daemon runs as the installed user on a bus that uses the
+# installed policy (a private bus: this host's system bus is not ours to
+# reconfigure); dpkg -r must then stop it.
+chmod 755 "$tmp"
+sed "s|@APITOKEN_POLICY_FILE@|/usr/share/dbus-1/system.d/io.apitoken1.conf|" \
+  "$src/systemd/test-bus.conf.in" >"$tmp/bus.conf"
+dbus-daemon --config-file="$tmp/bus.conf" --address="unix:path=$tmp/bus" --nofork \
+  >"$tmp/bus.log" 2>&1 &
+bus_pid=$!
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$tmp/bus"
+for _ in $(seq 50); do [ -S "$tmp/bus" ] && break; sleep 0.1; done
+setpriv --reuid=apitoken --regid=apitoken --init-groups /usr/sbin/apitokend >"$tmp/apitokend.log" 2>&1 &
+for _ in $(seq 50); do apitokenctl status >/dev/null 2>&1 && break; sleep 0.2; done
+apitokenctl status >/dev/null 2>&1 ||
+  fail "the installed apitokend did not come up: $(cat "$tmp/apitokend.log" "$tmp/bus.log")"
+pidof /usr/sbin/apitokend >/dev/null || fail "apitokend is not running"
+
 echo "dpkg -r apitoken"
 dpkg -r apitoken
-trap - EXIT
 pidof /usr/sbin/apitokend >/dev/null && fail "apitokend still runs after dpkg -r"
 [ -e /usr/sbin/apitokend ] && fail "/usr/sbin/apitokend is left after dpkg -r"
 dpkg -P apitoken >/dev/null
 [ -e /etc/apitoken ] && fail "/etc/apitoken is left after purge"
-echo "ok: installed, checked, removed and purged"
+echo "ok: installed, ran, checked, removed (the daemon stopped) and purged"

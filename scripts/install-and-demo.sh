@@ -30,19 +30,37 @@ systemd-tmpfiles --create /usr/lib/tmpfiles.d/apitoken.conf
 pid_file=/run/apitokend.pid
 log_file=/var/log/apitokend.log
 
+system_bus_answers() {
+  dbus-send --system --type=method_call --print-reply --dest=org.freedesktop.DBus \
+    /org/freedesktop/DBus org.freedesktop.DBus.GetId >/dev/null 2>&1
+}
+
+# The pid in $pid_file, if that process is still an apitokend (after a
+# reboot of a container the number may belong to something else).
+running_apitokend() {
+  local pid
+  [ -f "$pid_file" ] || return 1
+  pid=$(cat "$pid_file")
+  [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = /usr/sbin/apitokend ] && echo "$pid"
+}
+
 start_without_systemd() {
-  if [ ! -S /run/dbus/system_bus_socket ]; then
-    log "starting the system dbus-daemon"
-    mkdir -p /run/dbus
-    dbus-daemon --system --fork
-  else
+  if system_bus_answers; then
     # dbus-daemon resolves policy user names when it loads its config.
     dbus-send --system --type=method_call --dest=org.freedesktop.DBus \
       /org/freedesktop/DBus org.freedesktop.DBus.ReloadConfig >/dev/null
+  else
+    log "starting the system dbus-daemon"
+    # A socket and pid file left by a dbus-daemon that is gone would stop it.
+    rm -f /run/dbus/system_bus_socket /run/dbus/pid
+    mkdir -p /run/dbus
+    dbus-daemon --system --fork
   fi
-  if [ -f "$pid_file" ] && kill "$(cat "$pid_file")" 2>/dev/null; then
+  local pid
+  if pid=$(running_apitokend); then
     log "stopping the previous apitokend"
-    while kill -0 "$(cat "$pid_file")" 2>/dev/null; do sleep 0.1; done
+    kill "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   fi
   log "starting apitokend as user apitoken (log: $log_file)"
   setpriv --reuid=apitoken --regid=apitoken --init-groups \
