@@ -1,6 +1,7 @@
 #include "bench/load_runner.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <thread>
 #include <vector>
@@ -44,13 +45,15 @@ void client_loop(std::size_t client, const Window& window, int expected, const O
     }
 }
 
-// Nearest-rank percentile of sorted values.
+// Nearest-rank percentile of sorted values: the smallest value that at
+// least `fraction` of all values do not exceed (rank ceil(p*n), 1-based).
 double percentile(const std::vector<double>& sorted, double fraction) {
     if (sorted.empty()) {
         return 0;
     }
-    const auto rank = static_cast<std::size_t>(fraction * static_cast<double>(sorted.size()));
-    return sorted[std::min(rank, sorted.size() - 1)];
+    const auto rank =
+        static_cast<std::size_t>(std::ceil(fraction * static_cast<double>(sorted.size())));
+    return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
 RunResult tally_up(const std::vector<ClientTally>& tallies, const RunTiming& timing) {
