@@ -1,8 +1,10 @@
 // apitokend through the real bus: a private dbus-daemon with the project's
 // policy file, the daemon as an unprivileged user, callers of real uids.
+#include "ipc/bus_api.hpp"
 #include "tests/integration/world_test.hpp"
 
 #include <gtest/gtest.h>
+#include <systemd/sd-bus.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -11,8 +13,11 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <map>
+#include <regex>
 #include <sstream>
 #include <thread>
+#include <utility>
 
 namespace apitoken::testing {
 namespace {
@@ -74,6 +79,56 @@ TEST_F(DaemonTest, TokenLifecycleThroughEveryMethod) {
     EXPECT_TRUE(all.ok());
     EXPECT_EQ(all.fields.at(0), "2");
     EXPECT_EQ(world->call(alice, {"list", ""}).fields.at(0), "0");
+}
+
+// The vtable spells its signatures out for sd-bus; ipc/bus_api.hpp is what
+// the clients build on. The running daemon must say exactly the latter.
+TEST_F(DaemonTest, BusInterfaceIsTheSharedContract) {
+    world->start_daemon();
+    sd_bus* bus = nullptr;
+    ASSERT_GE(sd_bus_open_system(&bus), 0);
+    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus_message* reply = nullptr;
+    const int r =
+        sd_bus_call_method(bus, ipc::kBusName, ipc::kObjectPath,
+                           "org.freedesktop.DBus.Introspectable", "Introspect", &error, &reply, "");
+    const char* xml = nullptr;
+    const bool read = r >= 0 && sd_bus_message_read(reply, "s", &xml) >= 0;
+    const std::string text = read ? xml : "";
+    sd_bus_message_unref(reply);
+    sd_bus_error_free(&error);
+    sd_bus_flush_close_unref(bus);
+    ASSERT_TRUE(read) << "Introspect failed: " << r;
+
+    // Method name -> {in signature, out signature}, from our interface's XML.
+    std::smatch ours;
+    ASSERT_TRUE(std::regex_search(text, ours,
+                                  std::regex(std::string(R"re(<interface name=")re") +
+                                             ipc::kInterface + R"re(">([\s\S]*?)</interface>)re")))
+        << text;
+    const std::string interface = ours[1];
+    std::map<std::string, std::pair<std::string, std::string>> methods;
+    const std::regex method(R"re(<method name="(\w+)">([\s\S]*?)</method>)re");
+    const std::regex arg(R"re(<arg type="([^"]+)"[^>]*direction="(in|out)")re");
+    for (auto m = std::sregex_iterator(interface.begin(), interface.end(), method);
+         m != std::sregex_iterator(); ++m) {
+        auto& [in, out] = methods[(*m)[1]];
+        const std::string body = (*m)[2];
+        for (auto a = std::sregex_iterator(body.begin(), body.end(), arg);
+             a != std::sregex_iterator(); ++a) {
+            ((*a)[2] == "in" ? in : out) += (*a)[1];
+        }
+    }
+    namespace sig = ipc::signature;
+    const std::map<std::string, std::pair<std::string, std::string>> contract{
+        {ipc::method::kAuthenticate, {sig::kAuthenticateIn, sig::kAuthenticateOut}},
+        {ipc::method::kCreateToken, {sig::kCreateTokenIn, sig::kCreateTokenOut}},
+        {ipc::method::kListTokens, {sig::kListTokensIn, sig::kListTokensOut}},
+        {ipc::method::kRevokeToken, {sig::kRevokeTokenIn, ""}},
+        {ipc::method::kRevokeAllTokens, {sig::kRevokeAllTokensIn, sig::kRevokeAllTokensOut}},
+        {ipc::method::kRenameToken, {sig::kRenameTokenIn, ""}},
+    };
+    EXPECT_EQ(methods, contract) << text;
 }
 
 TEST_F(DaemonTest, AuthenticateAuthorizationTable) {

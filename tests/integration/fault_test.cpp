@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -95,6 +96,26 @@ TEST_F(FaultTest, KillMinus9InALoopLosesNothingAcknowledged) {
         EXPECT_TRUE(client.authenticate("alice", token, "sshd", "")
                         .refused_with(ipc::Error::AuthenticationFailed))
             << "a revoked token works again: " << token.substr(4, 12);
+    }
+    // The user index agrees with the records: every acknowledged token is
+    // listed once, no revoked one is. (Those cut off in flight may or may
+    // not be there.)
+    std::vector<ipc::TokenInfo> listed;
+    ASSERT_TRUE(client.list_tokens("alice", listed).ok()) << "the store reads back whole";
+    std::map<std::string, int> times_listed;
+    for (const auto& info : listed) {
+        ++times_listed[info.id];
+    }
+    for (const auto& [id, times] : times_listed) {
+        EXPECT_EQ(times, 1) << "listed twice: " << id;
+    }
+    for (const auto& token : live) {
+        EXPECT_TRUE(times_listed.contains(token.substr(4, 12)))
+            << "acknowledged but not listed: " << token.substr(4, 12);
+    }
+    for (const auto& token : revoked) {
+        EXPECT_FALSE(times_listed.contains(token.substr(4, 12)))
+            << "revoked but still listed: " << token.substr(4, 12);
     }
 }
 
