@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh [SECONDS] [FUZZER...]
 #
 # SECONDS per fuzzer (default $FUZZ_SECONDS, else 300); FUZZER names from
-# tests/fuzz/CMakeLists.txt (default: all four). The build directory is
+# tests/fuzz/CMakeLists.txt (default: all five). The build directory is
 # $FUZZ_BUILD_DIR (default build-fuzz at the repository root), configured with
 #   CXX=clang++ CC=clang cmake -S . -B build-fuzz -DAPITOKEN_FUZZ=ON
 # New inputs go to the build directory's corpus; crashes are written there as
