@@ -1,5 +1,6 @@
 #pragma once
 
+#include "bench/echo_service.hpp"
 #include "bench/store_fill.hpp"
 #include "store/token_hash.hpp"
 #include "tests/integration/test_world.hpp"
@@ -51,6 +52,7 @@ private:
     void point_pam_here() const;
 
     testing::TestWorld world_;
+    EchoService echo_{world_.bus_address()};
     bool running_ = false;
 };
 

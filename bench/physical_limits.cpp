@@ -1,6 +1,6 @@
 #include "bench/physical_limits.hpp"
 
-#include "ipc/bus_api.hpp"
+#include "bench/echo_service.hpp"
 #include "ipc/bus_client.hpp"
 
 #include <sodium.h>
@@ -22,8 +22,8 @@ int raw_bus_ping() noexcept {
     }
     sd_bus_error error = SD_BUS_ERROR_NULL;
     sd_bus_message* reply = nullptr;
-    r = sd_bus_call_method(bus, ipc::kBusName, ipc::kObjectPath, "org.freedesktop.DBus.Peer",
-                           "Ping", &error, &reply, "");
+    r = sd_bus_call_method(bus, kEchoBusName, "/", "org.freedesktop.DBus.Peer", "Ping", &error,
+                           &reply, "");
     sd_bus_message_unref(reply);
     sd_bus_error_free(&error);
     sd_bus_close_unref(bus);

@@ -12,9 +12,9 @@ namespace apitoken::bench {
 int raw_verify(const std::string& hash, std::string_view token) noexcept;
 
 // A bus round trip as pam_apitoken.so makes one: a fresh connection to the
-// system bus ($DBUS_SYSTEM_BUS_ADDRESS), one call answered by sd-bus itself
-// inside apitokend (org.freedesktop.DBus.Peer.Ping on io.apitoken1, so the
-// daemon's event loop is on the path), and closing. 0 or a negative errno.
+// system bus ($DBUS_SYSTEM_BUS_ADDRESS), one call to a trivial service on
+// the same bus (org.freedesktop.DBus.Peer.Ping on the EchoService, answered
+// by sd-bus itself), and closing. 0 or a negative errno.
 int raw_bus_ping() noexcept;
 
 // Not a limit: pam_apitoken.so's own bus call (ipc::Client: connect,
