@@ -55,7 +55,13 @@ int guarded(sd_bus_error* error, const AuditLog& log, Body&& body) noexcept {
     }
 }
 
+// The bus did not say who sent a call. Fail closed; but when the answer
+// only came too late (the daemon is that far behind: it is overloaded),
+// the caller is told so rather than that it may not ask.
 Failure unidentified(int r) {
+    if (r == -ETIMEDOUT) {
+        return {ipc::Error::Busy, "apitokend is busy; try again"};
+    }
     return {ipc::Error::AccessDenied,
             "cannot identify the caller: " + std::generic_category().message(-r)};
 }

@@ -338,11 +338,13 @@ void TokenService::caller_known(const std::shared_ptr<PendingAuth>& pending, con
 
 void TokenService::caller_unknown(const std::shared_ptr<PendingAuth>& pending,
                                   const Failure& failure) {
-    log_.record(AuditEvent::AccessDenied, {.user = pending->requested_user,
-                                           .service = pending->service,
-                                           .rhost = pending->rhost,
-                                           .result = "refused",
-                                           .reason = failure.message});
+    const bool busy = failure.code == Error::Busy;
+    log_.record(busy ? AuditEvent::AuthFailed : AuditEvent::AccessDenied,
+                {.user = pending->requested_user,
+                 .service = pending->service,
+                 .rhost = pending->rhost,
+                 .result = busy ? "busy" : "refused",
+                 .reason = busy ? "the bus named the caller too late" : failure.message});
     answer(*pending, failure);
 }
 

@@ -132,10 +132,6 @@ std::string c_string(std::string_view text) {
     return std::string(text);
 }
 
-} // namespace
-
-namespace {
-
 struct BusUnref {
     void operator()(sd_bus* bus) const noexcept { sd_bus_close_unref(bus); }
 };
