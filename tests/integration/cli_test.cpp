@@ -58,6 +58,21 @@ TEST_F(CliTest, CreatePrintsTheTokenAloneOnTheFirstLine) {
     EXPECT_EQ(r.err, "") << "no reminder when stderr is not a terminal";
 }
 
+TEST_F(CliTest, OnATerminalCreateRemindsThatTheTokenIsShownOnce) {
+    world->start_daemon();
+    // script(1) runs the command on a pseudo-terminal and copies what it
+    // prints (standard output and error alike) to its own output.
+    const ProcessResult r =
+        world->run_as(world->alice, {"script", "--quiet", "--return", "--command",
+                                     std::string(APITOKEN_CTL) + " create on-a-tty --expires=never",
+                                     "/dev/null"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(std::regex_search(r.out, std::regex("^atk_[0-9a-f]{52}\r?\n"))) << r.out;
+    EXPECT_NE(r.out.find("Token \"on-a-tty\""), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("expires never"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("it will not be shown again"), std::string::npos) << r.out;
+}
+
 TEST_F(CliTest, TokenFromCommandSubstitutionWorksThroughPamUntilRevoked) {
     world->start_daemon();
     world->write_pam_service("sftp", "auth required " APITOKEN_PAM_MODULE "\n");
@@ -134,6 +149,47 @@ TEST_F(CliTest, JsonOutputIsStableAndParses) {
     EXPECT_TRUE(second.at("expires").is_null()) << "never expires";
     EXPECT_EQ(second.at("services"), json::array({"sshd"}));
     EXPECT_EQ(listed.dump().find("atk_"), std::string::npos) << "list never shows a token";
+}
+
+TEST_F(CliTest, JsonOfRevokeRenameAndRevokeAll) {
+    world->start_daemon();
+    const json a = json::parse(ctl(world->alice, {"--json", "create", "a"}).out);
+    const json b = json::parse(ctl(world->alice, {"--json", "create", "b"}).out);
+    create(world->alice, {"c"});
+    const std::string a_id = a.at("id");
+    const std::string b_id = b.at("id");
+
+    const ProcessResult renamed = ctl(world->alice, {"--json", "rename", a_id, "a2"});
+    ASSERT_EQ(renamed.exit_code, 0) << renamed.err;
+    EXPECT_EQ(json::parse(renamed.out), (json{{"id", a_id}, {"name", "a2"}}));
+
+    const ProcessResult revoked = ctl(world->alice, {"--json", "revoke", b_id, "000000000000"});
+    EXPECT_EQ(revoked.exit_code, 1) << "one id failed";
+    const json r = json::parse(revoked.out);
+    EXPECT_EQ(r.at("revoked"), json::array({b_id}));
+    ASSERT_EQ(r.at("failed").size(), 1U) << r.dump();
+    EXPECT_NE(r.at("failed")[0].dump().find("000000000000"), std::string::npos) << r.dump();
+
+    const ProcessResult all = ctl(world->alice, {"--json", "revoke", "--all"});
+    ASSERT_EQ(all.exit_code, 0) << all.err;
+    EXPECT_EQ(json::parse(all.out), (json{{"revoked_count", 2}})) << "a2 and c";
+    EXPECT_TRUE(list_json(world->alice).at("tokens").empty());
+}
+
+TEST_F(CliTest, AdminsRenameAndRevokeAnotherUsersTokensWithUser) {
+    world->start_daemon();
+    const json made = json::parse(ctl(world->alice, {"--json", "create", "x"}).out);
+    const std::string id = made.at("id");
+    const ProcessResult refused = ctl(world->bob, {"rename", id, "mine", "--user=alice"});
+    EXPECT_EQ(refused.exit_code, 1);
+    EXPECT_NE(refused.err.find("access denied"), std::string::npos) << refused.err;
+    const ProcessResult not_hers = ctl(world->admin, {"rename", id, "y"});
+    EXPECT_EQ(not_hers.exit_code, 1) << "without --user: the admin's own tokens";
+    EXPECT_NE(not_hers.err.find("--user"), std::string::npos) << "the hint: " << not_hers.err;
+    EXPECT_EQ(ctl(world->admin, {"rename", id, "y", "--user=alice"}).exit_code, 0);
+    EXPECT_EQ(list_json(world->alice).at("tokens")[0].at("name"), "y");
+    EXPECT_EQ(ctl(world->admin, {"revoke", id, "--user=alice"}).exit_code, 0);
+    EXPECT_TRUE(list_json(world->alice).at("tokens").empty());
 }
 
 TEST_F(CliTest, ExpiresAcceptsDurationsDatesTimesAndNever) {
