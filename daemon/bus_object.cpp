@@ -10,10 +10,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <new>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace apitoken::daemon {
 namespace {
@@ -104,24 +106,62 @@ void check_read(int r) {
     }
 }
 
-// Each authentication waits for the bus to say who sent it, holding its
-// message. One connection may have thousands of calls in flight (the bus
-// caps it, but only by configuration), so beyond this many waiting calls a
-// new one is refused at once: the daemon's memory stays bounded by this
-// count, not by what callers send. Far above what the hashing queue drains
-// in the time of one round trip to the bus.
+// Each call waits for the bus to say who sent it, holding its message. One
+// connection may have thousands of calls in flight (the bus caps it, but
+// only by configuration), so beyond these many waiting calls, from one
+// connection or in all, a new one is refused at once: the daemon's memory
+// stays bounded by these counts, not by what callers send, and a flood from
+// one connection leaves the others served. Far above what one client (a
+// PAM module makes one call per connection) or the hashing queue needs.
 constexpr std::size_t kMaxCallsAwaitingCaller = 1024;
+constexpr std::size_t kMaxCallsAwaitingCallerPerConnection = 64;
+
+void refuse_when_too_many_await_their_caller(BusObject& self, sd_bus_message* m) {
+    if (self.callers().in_flight() >= kMaxCallsAwaitingCaller ||
+        self.callers().in_flight_from(m) >= kMaxCallsAwaitingCallerPerConnection) {
+        self.log().record(AuditEvent::AuthFailed,
+                          {.result = "busy", .reason = "too many calls waiting for the bus"});
+        throw ApiError(ipc::Error::Busy, "apitokend is busy; try again");
+    }
+}
+
+// A management call's body, run once the bus has named the caller: it
+// returns what an sd-bus handler returns (it has replied, or will), or
+// throws a refusal. Runs on the loop thread.
+using ManagementBody = std::function<int(sd_bus_message* call, const Caller& caller)>;
+
+// Runs `body` when the caller is known, without blocking the loop on the
+// round trip to the bus daemon; maps what it throws as guarded() does, and
+// makes sure the call is answered.
+int after_caller_is_known(BusObject& self, sd_bus_message* m, ManagementBody body) {
+    refuse_when_too_many_await_their_caller(self, m);
+    const int r = self.callers().ask(
+        m, [&self, held = hold(m), body = std::move(body)](int failed, const Caller& caller) {
+            if (failed < 0) {
+                return reply_failure(held.get(), unidentified(failed));
+            }
+            sd_bus_error error = SD_BUS_ERROR_NULL;
+            const int done = guarded(&error, self.log(), [&] { return body(held.get(), caller); });
+            if (sd_bus_error_is_set(&error) != 0) {
+                sd_bus_reply_method_error(held.get(), &error);
+            } else if (done < 0) {
+                sd_bus_reply_method_errno(held.get(), done, nullptr);
+            }
+            sd_bus_error_free(&error);
+        });
+    if (r < 0) {
+        const Failure failure = unidentified(r);
+        throw ApiError(failure.code, failure.message);
+    }
+    return 1;
+}
 
 // The caller's credentials come from the bus daemon after a round trip;
 // meanwhile the service starts on what does not depend on them.
 int on_authenticate(sd_bus_message* m, void* userdata, sd_bus_error* error) {
     BusObject& self = object_of(userdata);
     return guarded(error, self.log(), [&] {
-        if (self.callers().in_flight() >= kMaxCallsAwaitingCaller) {
-            self.log().record(AuditEvent::AuthFailed,
-                              {.result = "busy", .reason = "too many calls waiting for the bus"});
-            throw ApiError(ipc::Error::Busy, "apitokend is busy; try again");
-        }
+        refuse_when_too_many_await_their_caller(self, m);
         const char* user = nullptr;
         const char* token = nullptr;
         const char* service = nullptr;
@@ -192,18 +232,22 @@ int on_create_token(sd_bus_message* m, void* userdata, sd_bus_error* error) {
         const char* name = nullptr;
         std::int64_t expires = 0;
         check_read(sd_bus_message_read(m, "ssx", &user, &name, &expires));
-        const CreateRequest request{user, name, expires, read_strings(m)};
-        const Caller caller = caller_of(m);
-        self.service().create_token(caller, request,
-                                    [held = hold(m)](const std::optional<Failure>& failure,
-                                                     const store::IssuedToken* issued) {
-                                        if (failure || issued == nullptr) {
-                                            reply_failure(held.get(), failure.value_or(Failure{}));
-                                        } else {
-                                            reply_created(held.get(), *issued);
-                                        }
-                                    });
-        return 1;
+        auto request =
+            std::make_shared<CreateRequest>(CreateRequest{user, name, expires, read_strings(m)});
+        return after_caller_is_known(
+            self, m, [&self, request](sd_bus_message* call, const Caller& caller) {
+                self.service().create_token(
+                    caller, *request,
+                    [held = hold(call)](const std::optional<Failure>& failure,
+                                        const store::IssuedToken* issued) {
+                        if (failure || issued == nullptr) {
+                            reply_failure(held.get(), failure.value_or(Failure{}));
+                        } else {
+                            reply_created(held.get(), *issued);
+                        }
+                    });
+                return 1;
+            });
     });
 }
 
@@ -230,29 +274,35 @@ int append_token_info(sd_bus_message* reply, const store::TokenRecord& record) {
     return r < 0 ? r : sd_bus_message_close_container(reply);
 }
 
+int send_token_list(sd_bus_message* call, const std::vector<store::TokenRecord>& records) {
+    sd_bus_message* raw = nullptr;
+    int r = sd_bus_message_new_method_return(call, &raw);
+    if (r < 0) {
+        return r;
+    }
+    const std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> reply(
+        raw, sd_bus_message_unref);
+    r = sd_bus_message_open_container(reply.get(), 'a', ipc::signature::kTokenInfo);
+    for (const auto& record : records) {
+        if (r >= 0) {
+            r = append_token_info(reply.get(), record);
+        }
+    }
+    if (r >= 0) {
+        r = sd_bus_message_close_container(reply.get());
+    }
+    return r < 0 ? r : sd_bus_send(nullptr, reply.get(), nullptr);
+}
+
 int on_list_tokens(sd_bus_message* m, void* userdata, sd_bus_error* error) {
     BusObject& self = object_of(userdata);
     return guarded(error, self.log(), [&] {
         const char* user = nullptr;
         check_read(sd_bus_message_read(m, "s", &user));
-        const auto records = self.service().list_tokens(caller_of(m), user);
-        sd_bus_message* raw = nullptr;
-        int r = sd_bus_message_new_method_return(m, &raw);
-        if (r < 0) {
-            return r;
-        }
-        const std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> reply(
-            raw, sd_bus_message_unref);
-        r = sd_bus_message_open_container(reply.get(), 'a', ipc::signature::kTokenInfo);
-        for (const auto& record : records) {
-            if (r >= 0) {
-                r = append_token_info(reply.get(), record);
-            }
-        }
-        if (r >= 0) {
-            r = sd_bus_message_close_container(reply.get());
-        }
-        return r < 0 ? r : sd_bus_send(nullptr, reply.get(), nullptr);
+        return after_caller_is_known(
+            self, m, [&self, user = std::string(user)](sd_bus_message* call, const Caller& caller) {
+                return send_token_list(call, self.service().list_tokens(caller, user));
+            });
     });
 }
 
@@ -262,8 +312,12 @@ int on_revoke_token(sd_bus_message* m, void* userdata, sd_bus_error* error) {
         const char* user = nullptr;
         const char* id = nullptr;
         check_read(sd_bus_message_read(m, "ss", &user, &id));
-        self.service().revoke_token(caller_of(m), user, id);
-        return sd_bus_reply_method_return(m, "");
+        return after_caller_is_known(self, m,
+                                     [&self, user = std::string(user), id = std::string(id)](
+                                         sd_bus_message* call, const Caller& caller) {
+                                         self.service().revoke_token(caller, user, id);
+                                         return sd_bus_reply_method_return(call, "");
+                                     });
     });
 }
 
@@ -272,8 +326,11 @@ int on_revoke_all_tokens(sd_bus_message* m, void* userdata, sd_bus_error* error)
     return guarded(error, self.log(), [&] {
         const char* user = nullptr;
         check_read(sd_bus_message_read(m, "s", &user));
-        const std::uint64_t revoked = self.service().revoke_all_tokens(caller_of(m), user);
-        return sd_bus_reply_method_return(m, "t", revoked);
+        return after_caller_is_known(
+            self, m, [&self, user = std::string(user)](sd_bus_message* call, const Caller& caller) {
+                const std::uint64_t revoked = self.service().revoke_all_tokens(caller, user);
+                return sd_bus_reply_method_return(call, "t", revoked);
+            });
     });
 }
 
@@ -284,8 +341,13 @@ int on_rename_token(sd_bus_message* m, void* userdata, sd_bus_error* error) {
         const char* id = nullptr;
         const char* name = nullptr;
         check_read(sd_bus_message_read(m, "sss", &user, &id, &name));
-        self.service().rename_token(caller_of(m), user, id, name);
-        return sd_bus_reply_method_return(m, "");
+        return after_caller_is_known(
+            self, m,
+            [&self, user = std::string(user), id = std::string(id),
+             name = std::string(name)](sd_bus_message* call, const Caller& caller) {
+                self.service().rename_token(caller, user, id, name);
+                return sd_bus_reply_method_return(call, "");
+            });
     });
 }
 

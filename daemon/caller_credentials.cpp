@@ -99,6 +99,7 @@ int query_caller(sd_bus_message* message, Caller& out) {
 struct CallerQueries::Query {
     CallerQueries* owner = nullptr;
     std::uint64_t key = 0;
+    std::string sender;
     Answer answer;
     std::unique_ptr<sd_bus_slot, SlotUnref> slot;
 };
@@ -114,6 +115,7 @@ int CallerQueries::ask(sd_bus_message* message, Answer answer) {
     auto query = std::make_unique<Query>();
     query->owner = this;
     query->key = next_key_++;
+    query->sender = sender;
     query->answer = std::move(answer);
     sd_bus_slot* slot = nullptr;
     const int r =
@@ -124,8 +126,15 @@ int CallerQueries::ask(sd_bus_message* message, Answer answer) {
     }
     query->slot.reset(slot);
     const std::uint64_t key = query->key;
+    ++per_sender_[query->sender];
     queries_.emplace(key, std::move(query));
     return 0;
+}
+
+std::size_t CallerQueries::in_flight_from(sd_bus_message* message) const {
+    const char* sender = sd_bus_message_get_sender(message);
+    const auto found = per_sender_.find(std::string_view(sender != nullptr ? sender : ""));
+    return found == per_sender_.end() ? 0 : found->second;
 }
 
 int CallerQueries::on_reply(sd_bus_message* reply, void* userdata, sd_bus_error* /*error*/) {
@@ -136,6 +145,10 @@ int CallerQueries::on_reply(sd_bus_message* reply, void* userdata, sd_bus_error*
     // slot while this callback runs, so releasing ours here is safe.
     const std::unique_ptr<Query> done = std::move(entry->second);
     owner.queries_.erase(entry);
+    if (const auto sender = owner.per_sender_.find(done->sender);
+        sender != owner.per_sender_.end() && --sender->second == 0) {
+        owner.per_sender_.erase(sender);
+    }
     Caller caller;
     int r = 0;
     if (sd_bus_message_is_method_error(reply, nullptr) != 0) {

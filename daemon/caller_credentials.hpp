@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <string>
 
 namespace apitoken::daemon {
 
@@ -39,12 +40,15 @@ public:
     // not be sent (then `answer` never runs).
     int ask(sd_bus_message* message, Answer answer);
     [[nodiscard]] std::size_t in_flight() const noexcept { return queries_.size(); }
+    // Those asked about calls from the connection that sent `message`.
+    [[nodiscard]] std::size_t in_flight_from(sd_bus_message* message) const;
 
 private:
     struct Query;
     static int on_reply(sd_bus_message* reply, void* userdata, sd_bus_error* error);
 
     std::map<std::uint64_t, std::unique_ptr<Query>> queries_;
+    std::map<std::string, std::size_t, std::less<>> per_sender_; // unique name -> in flight
     std::uint64_t next_key_ = 0;
 };
 
