@@ -196,14 +196,21 @@ std::int64_t unix_seconds(const std::optional<store::TimePoint>& t) {
     return t ? t->time_since_epoch().count() : 0;
 }
 
-int send_created(sd_bus_message* call, const store::IssuedToken& issued) {
+using MessagePtr = std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)>;
+
+// An empty reply to `call`; null, with `r` < 0, when it cannot be made.
+MessagePtr new_reply(sd_bus_message* call, int& r) {
     sd_bus_message* raw = nullptr;
-    int r = sd_bus_message_new_method_return(call, &raw);
+    r = sd_bus_message_new_method_return(call, &raw);
+    return {r < 0 ? nullptr : raw, sd_bus_message_unref};
+}
+
+int send_created(sd_bus_message* call, const store::IssuedToken& issued) {
+    int r = 0;
+    const MessagePtr reply = new_reply(call, r);
     if (r < 0) {
         return r;
     }
-    const std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> reply(
-        raw, sd_bus_message_unref);
     // The reply carries the token: sd-bus wipes a sensitive message when freed.
     sd_bus_message_sensitive(reply.get());
     // sd-bus wants a C string; make one in wiped memory rather than a std::string.
@@ -275,13 +282,11 @@ int append_token_info(sd_bus_message* reply, const store::TokenRecord& record) {
 }
 
 int send_token_list(sd_bus_message* call, const std::vector<store::TokenRecord>& records) {
-    sd_bus_message* raw = nullptr;
-    int r = sd_bus_message_new_method_return(call, &raw);
+    int r = 0;
+    const MessagePtr reply = new_reply(call, r);
     if (r < 0) {
         return r;
     }
-    const std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> reply(
-        raw, sd_bus_message_unref);
     r = sd_bus_message_open_container(reply.get(), 'a', ipc::signature::kTokenInfo);
     for (const auto& record : records) {
         if (r >= 0) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -336,6 +337,20 @@ TEST_F(TokenStoreTest, FullMapGrowsUpToTheMaximumThenSaysSoAndKeepsData) {
     EXPECT_EQ(store->find(created.back().record.id), created.back().record);
 }
 
+// Changes the store's LMDB file behind TokenStore's back, in one write
+// transaction: `change` gets the transaction and returns an LMDB code.
+void change_raw_lmdb(const TempDir& dir, const std::function<int(MDB_txn*)>& change) {
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 8), 0);
+    ASSERT_EQ(mdb_env_open(env, (dir / "state").c_str(), 0, 0600), 0);
+    MDB_txn* txn = nullptr;
+    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
+    ASSERT_EQ(change(txn), 0);
+    ASSERT_EQ(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+}
+
 // A store written by the first release: no expiry index. Made by this build
 // acting as schema 1, with the index it would not have had dropped.
 void make_schema_one_store(const TempDir& dir, const std::vector<TestToken>& tokens) {
@@ -347,17 +362,11 @@ void make_schema_one_store(const TempDir& dir, const std::vector<TestToken>& tok
             store.create(t.record);
         }
     }
-    MDB_env* env = nullptr;
-    ASSERT_EQ(mdb_env_create(&env), 0);
-    ASSERT_EQ(mdb_env_set_maxdbs(env, 4), 0);
-    ASSERT_EQ(mdb_env_open(env, (dir / "state").c_str(), 0, 0600), 0);
-    MDB_txn* txn = nullptr;
-    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-    MDB_dbi index = 0;
-    ASSERT_EQ(mdb_dbi_open(txn, "by_expiry", 0, &index), 0);
-    ASSERT_EQ(mdb_drop(txn, index, 1), 0);
-    ASSERT_EQ(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    change_raw_lmdb(dir, [](MDB_txn* txn) {
+        MDB_dbi index = 0;
+        const int rc = mdb_dbi_open(txn, "by_expiry", 0, &index);
+        return rc != 0 ? rc : mdb_drop(txn, index, 1);
+    });
 }
 
 TEST(TokenStoreSchema, FirstReleaseStoreIsUpgradedWithItsExpiringTokensIndexed) {
@@ -413,16 +422,10 @@ TEST(TokenStoreSchema, StoreOfANewerSchemaWithATableWeDoNotKnowIsNamedAsNewer) {
     StoreOptions newer = testing::options_for(dir);
     newer.schema_version = kSchemaVersion + 1;
     { TokenStore written_by_newer_build(newer); }
-    MDB_env* env = nullptr;
-    ASSERT_EQ(mdb_env_create(&env), 0);
-    ASSERT_EQ(mdb_env_set_maxdbs(env, 8), 0);
-    ASSERT_EQ(mdb_env_open(env, (dir / "state").c_str(), 0, 0600), 0);
-    MDB_txn* txn = nullptr;
-    ASSERT_EQ(mdb_txn_begin(env, nullptr, 0, &txn), 0);
-    MDB_dbi added = 0;
-    ASSERT_EQ(mdb_dbi_open(txn, "by_service", MDB_CREATE, &added), 0);
-    ASSERT_EQ(mdb_txn_commit(txn), 0);
-    mdb_env_close(env);
+    change_raw_lmdb(dir, [](MDB_txn* txn) {
+        MDB_dbi added = 0;
+        return mdb_dbi_open(txn, "by_service", MDB_CREATE, &added);
+    });
     try {
         TokenStore ours(testing::options_for(dir));
         FAIL() << "opened a store of a newer schema";
