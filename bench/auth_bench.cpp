@@ -6,6 +6,9 @@
 //  - the same libpam path with pam_permit.so in place of pam_apitoken.so.
 // Successful, wrong-secret and malformed tokens, 1 to 16 concurrent clients,
 // stores of 1k and 1M tokens, and libsodium's INTERACTIVE hashing level.
+// With 1k tokens, also a successful token with a use limit (never reached),
+// whose every use apitokend writes durably before answering, next to the
+// unlimited one, and that durable write alone (TokenStore::consume_use).
 // Starts its own private bus and daemon (the integration tests' world), so it
 // needs root. Prints tables and targets and exits 0 whatever the figures;
 // 1 when a call had an unexpected outcome (the figures would be wrong), 77
@@ -15,6 +18,7 @@
 #include "bench/bench_options.hpp"
 #include "bench/bench_world.hpp"
 #include "bench/cpu_accounting.hpp"
+#include "bench/durable_write.hpp"
 #include "bench/load_runner.hpp"
 #include "bench/pam_login.hpp"
 #include "bench/physical_limits.hpp"
@@ -22,6 +26,7 @@
 #include "store/sodium_init.hpp"
 #include "store/token_format.hpp"
 #include "store/token_hash.hpp"
+#include "tests/support/pam_wrapper_exec.hpp"
 
 #include <security/pam_appl.h>
 #include <unistd.h>
@@ -44,28 +49,6 @@ namespace apitoken::bench {
 namespace {
 
 constexpr int kExitSkipped = 77; // ctest's SKIP_RETURN_CODE
-
-// libpam runs inside this process, so pam_wrapper must be preloaded from the
-// start (it sets itself up in a constructor): re-exec with it when it is not.
-void reexec_with_pam_wrapper(char** argv) {
-    // NOLINTBEGIN(concurrency-mt-unsafe): single-threaded, about to exec
-    if (std::getenv("PAM_WRAPPER") != nullptr) {
-        return;
-    }
-    ::setenv("LD_PRELOAD", APITOKEN_PAM_WRAPPER, 1);
-    ::setenv("PAM_WRAPPER", "1", 1);
-    // RTLD_DEEPBIND does not mix with sanitizers.
-    ::setenv("PAM_WRAPPER_DISABLE_DEEPBIND", "1", 1);
-    // pam_wrapper 1.1.4 (Debian 12) reads the uid_wrapper name instead.
-    ::setenv("UID_WRAPPER_DISABLE_DEEPBIND", "1", 1);
-    const char* asan = std::getenv("ASAN_OPTIONS");
-    const std::string options =
-        std::string(asan != nullptr ? asan : "") + ":verify_asan_link_order=0";
-    ::setenv("ASAN_OPTIONS", options.c_str(), 1);
-    // NOLINTEND(concurrency-mt-unsafe)
-    ::execv("/proc/self/exe", argv);
-    throw std::runtime_error("cannot re-execute with pam_wrapper preloaded");
-}
 
 std::string fixed(double value, int precision) {
     std::ostringstream out;
@@ -163,6 +146,7 @@ class AuthBench {
 public:
     explicit AuthBench(std::vector<std::size_t> clients)
         : clients_(std::move(clients)), real_{world_.user().name, world_.user().uid},
+          limited_{world_.user().name, world_.user().uid, kNeverReachedUseLimit},
           tokens_(tokens_for(real_)) {}
 
     void run(const Scenario& scenario) {
@@ -187,7 +171,8 @@ public:
 
 private:
     DaemonMemory start(const Scenario& scenario) {
-        const DaemonStart started = world_.start_daemon(scenario.tokens, scenario.params, real_);
+        const DaemonStart started =
+            world_.start_daemon(scenario.tokens, scenario.params, {&real_, &limited_});
         const DaemonMemory ready = world_.daemon_memory();
         std::cout << "store " << std::left << std::setw(15) << scenario.label << std::right
                   << " filled in " << fixed(started.fill.seconds, 2) << " s (data.mdb "
@@ -196,12 +181,15 @@ private:
         std::cerr << "  apitokend pid " << world_.daemon_pid() << '\n';
         // The first success may re-hash the token (parameters changed); do
         // it alone, before any timing.
-        const int rc =
-            pam_login({kApitokenService, real_.user.c_str(), real_.text.c_str(), "prime"});
-        if (rc != PAM_SUCCESS) {
-            throw std::runtime_error("the real token did not authenticate (PAM code " +
-                                     std::to_string(rc) + "); apitokend's log:\n" +
-                                     world_.daemon_log());
+        for (const RealToken* token : {&real_, &limited_}) {
+            const int rc =
+                pam_login({kApitokenService, token->user.c_str(), token->text.c_str(), "prime"});
+            if (rc != PAM_SUCCESS) {
+                throw std::runtime_error(
+                    std::string("the real ") + (token->max_uses != 0 ? "use-limited " : "") +
+                    "token did not authenticate (PAM code " + std::to_string(rc) +
+                    "); apitokend's log:\n" + world_.daemon_log());
+            }
         }
         return ready;
     }
@@ -218,7 +206,13 @@ private:
                 return bus_authenticate(real_.user, real_.text, rhost_for(run, client, sequence));
             };
         case Load::PamPermit: return pam_operation(kPermitService, real_.user, real_.text, run);
+        case Load::RawWrite:
+            return [this, run](std::size_t client, std::uint64_t sequence) {
+                return durable_write_.consume(rhost_for(run, client, sequence));
+            };
         case Load::Success: return pam_operation(kApitokenService, real_.user, real_.text, run);
+        case Load::LimitedSuccess:
+            return pam_operation(kApitokenService, limited_.user, limited_.text, run);
         case Load::WrongSecret:
             return pam_operation(kApitokenService, real_.user, tokens_.wrong_secret, run);
         case Load::Malformed:
@@ -244,7 +238,9 @@ private:
     std::vector<std::size_t> clients_;
     BenchWorld world_;
     RealToken real_;
+    RealToken limited_; // a use limit it never reaches
     Tokens tokens_;
+    DurableWrite durable_write_;
     std::size_t run_number_ = 0;
     Results results_;
 };
@@ -261,9 +257,12 @@ std::vector<Scenario> full_plan(const BenchConfig& config) {
     const auto fast = store::HashParams::defaults();
     const auto slow = store::HashParams::interactive();
     const std::vector<Load> e2e{Load::Success, Load::WrongSecret, Load::Malformed};
-    std::vector<Load> with_limits{Load::RawVerify, Load::BusPing, Load::BusAuthenticate,
-                                  Load::PamPermit};
-    with_limits.insert(with_limits.end(), e2e.begin(), e2e.end());
+    // The use-limited token and its durable write: with the limits, next to
+    // the loads they compare with (round robin keeps them seconds apart).
+    const std::vector<Load> with_limits{
+        Load::RawVerify,      Load::BusPing,     Load::BusAuthenticate,
+        Load::PamPermit,      Load::RawWrite,    Load::Success,
+        Load::LimitedSuccess, Load::WrongSecret, Load::Malformed};
     std::vector<Load> interactive{Load::RawVerify};
     interactive.insert(interactive.end(), e2e.begin(), e2e.end());
     return {
@@ -317,6 +316,8 @@ int report(const Results& results, const BenchConfig& config) {
         const ScenarioNames names = scenario_names(config);
         print_latency_parts(results, names.small);
         std::cout << '\n';
+        print_use_limit_cost(results, names.small, config.clients);
+        std::cout << '\n';
         print_targets(targets(results, names));
     }
     std::cout << "load average at the end: " << load_average() << '\n';
@@ -355,7 +356,10 @@ int main(int argc, char** argv) {
                          "other users); skipped\n";
             return kExitSkipped;
         }
-        reexec_with_pam_wrapper(argv);
+        // libpam runs inside this process: pam_wrapper must be preloaded.
+        if (!apitoken::testing::ensure_pam_wrapper_preloaded(argv)) {
+            throw std::runtime_error("cannot re-execute with pam_wrapper preloaded");
+        }
         return run(*config);
     } catch (const std::exception& error) {
         std::cerr << "apitoken-auth-bench: " << error.what() << '\n';

@@ -58,6 +58,20 @@ std::string rate_cell(const RunResult& run) {
     return out.str();
 }
 
+std::string ratio(double other, double base) {
+    std::ostringstream out;
+    out << std::fixed << std::setprecision(2) << (base > 0 ? other / base : 0);
+    return out.str();
+}
+
+std::string ratio_cell(const RunResult& other, const RunResult& base) {
+    std::ostringstream out;
+    out << std::setw(kRateWidth) << ratio(other.per_second(), base.per_second())
+        << std::setw(kLatencyWidth) << ratio(other.p50_us(), base.p50_us())
+        << std::setw(kLatencyWidth) << ratio(other.p99_us(), base.p99_us());
+    return out.str();
+}
+
 std::string cpu_cell(const CpuUsage& cpu, std::size_t calls) {
     const double us_per_call = calls == 0 ? 0 : 1e6 / static_cast<double>(calls);
     const auto per_call = [&](double seconds) { return whole(seconds * us_per_call); };
@@ -76,7 +90,9 @@ const char* load_name(Load load) {
     case Load::BusPing: return "raw bus ping";
     case Load::BusAuthenticate: return "bus authenticate";
     case Load::PamPermit: return "pam_permit";
+    case Load::RawWrite: return "raw durable write";
     case Load::Success: return "success";
+    case Load::LimitedSuccess: return "limited success";
     case Load::WrongSecret: return "wrong secret";
     case Load::Malformed: return "malformed";
     }
@@ -156,6 +172,37 @@ void Results::print_cpu_table(const std::vector<std::size_t>& client_counts) con
     print_rows(
         client_counts, [](const Run& run) { return cpu_cell(run.cpu, run.result.calls); },
         kCpuWidth);
+}
+
+void Results::print_comparison(const std::string& scenario, Load base, Load other,
+                               const std::vector<std::size_t>& client_counts) const {
+    print_group_titles(client_counts, kGroupWidth);
+    for (std::size_t i = 0; i < client_counts.size(); ++i) {
+        std::cout << std::setw(kRateWidth) << "/s" << std::setw(kLatencyWidth) << "p50 us"
+                  << std::setw(kLatencyWidth) << "p99 us";
+    }
+    std::cout << '\n';
+    for (const Load load : {base, other}) {
+        std::cout << std::left << std::setw(kScenarioWidth) << scenario << std::setw(kLoadWidth)
+                  << load_name(load) << std::right;
+        for (const auto clients : client_counts) {
+            const auto found = runs_.find(Key{scenario, load, clients});
+            std::cout << (found == runs_.end() ? std::string(kGroupWidth, ' ')
+                                               : rate_cell(found->second.result));
+        }
+        std::cout << '\n';
+    }
+    std::cout << std::left << std::setw(kScenarioWidth + kLoadWidth)
+              << "ratio (" + std::string(load_name(other)) + " / " + load_name(base) + ")"
+              << std::right;
+    for (const auto clients : client_counts) {
+        const auto found_base = runs_.find(Key{scenario, base, clients});
+        const auto found_other = runs_.find(Key{scenario, other, clients});
+        std::cout << (found_base == runs_.end() || found_other == runs_.end()
+                          ? std::string(kGroupWidth, ' ')
+                          : ratio_cell(found_other->second.result, found_base->second.result));
+    }
+    std::cout << '\n';
 }
 
 void Results::print_errors() const {

@@ -17,7 +17,20 @@ namespace apitoken::bench {
 // pam_apitoken.so, the bus and apitokend. BusAuthenticate is the module's
 // bus call without libpam: it splits an authentication's time into what
 // apitokend adds to a bus round trip and what the PAM side adds.
-enum class Load { RawVerify, BusPing, BusAuthenticate, PamPermit, Success, WrongSecret, Malformed };
+// LimitedSuccess is Success with a token that has a use limit (never
+// reached), whose every use apitokend counts durably before answering;
+// RawWrite is that durable write alone (TokenStore::consume_use).
+enum class Load {
+    RawVerify,
+    BusPing,
+    BusAuthenticate,
+    PamPermit,
+    RawWrite,
+    Success,
+    LimitedSuccess,
+    WrongSecret,
+    Malformed
+};
 
 [[nodiscard]] const char* load_name(Load load);
 
@@ -46,6 +59,10 @@ public:
     // The same lines: CPU per call of each process, and the share of the
     // machine that other work took during the run.
     void print_cpu_table(const std::vector<std::size_t>& client_counts) const;
+    // Two loads of `scenario` in the table's layout, one line each, and a
+    // line of ratios (`other` / `base`) of each figure.
+    void print_comparison(const std::string& scenario, Load base, Load other,
+                          const std::vector<std::size_t>& client_counts) const;
     // The runs that had unexpected outcomes, with the outcome codes.
     void print_errors() const;
     // apitokend's memory in each scenario.

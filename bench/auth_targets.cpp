@@ -1,5 +1,6 @@
 #include "bench/auth_targets.hpp"
 
+#include "bench/durable_write.hpp"
 #include "store/token_hash.hpp"
 
 #include <algorithm>
@@ -111,6 +112,33 @@ void print_latency_parts(const Results& results, const std::string& scenario) {
               << " (bus authenticate - raw bus ping), and libpam with the module "
               << us(p50(Load::Success) - p50(Load::BusAuthenticate))
               << " (success - bus authenticate)\n";
+}
+
+void print_use_limit_cost(const Results& results, const std::string& scenario,
+                          const std::vector<std::size_t>& client_counts) {
+    const auto us = [](double value) { return fixed(value, 0) + " us"; };
+    const RunResult& unlimited = results.at(scenario, Load::Success, 1);
+    const RunResult& limited = results.at(scenario, Load::LimitedSuccess, 1);
+    const RunResult& write = results.at(scenario, Load::RawWrite, 1);
+    const double extra = limited.p50_us() - unlimited.p50_us();
+    std::cout << "use limit, " << scenario
+              << ": limited success is success with a token whose max_uses is "
+              << kNeverReachedUseLimit << " (never reached);\n"
+              << "a one-time token (max_uses 1) takes this path, and pays its write, for its one "
+                 "use only\n";
+    results.print_comparison(scenario, Load::Success, Load::LimitedSuccess, client_counts);
+    std::cout << "  what a limit costs: one fsync'ed LMDB write transaction per use "
+                 "(TokenStore::consume_use,\n"
+              << "  the use on disk before success is answered): " << (extra >= 0 ? "+" : "")
+              << us(extra) << " at p50 with 1 client;\n"
+              << "  that write alone (raw durable write) takes " << us(write.p50_us()) << " p50, "
+              << us(write.p99_us()) << " p99;\n"
+              << "  apitokend makes these writes one at a time on its event loop, which waits "
+                 "for each\n"
+              << "  (other calls wait too), so a limited token's rate follows one writer's "
+                 "(raw durable\n"
+              << "  write, 1 client: " << fixed(write.per_second(), 0)
+              << "/s); unlimited tokens are counted in batches, off their path\n";
 }
 
 } // namespace apitoken::bench

@@ -2,6 +2,7 @@
 
 #include "bench/auth_report.hpp"
 
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,10 @@ struct ScenarioNames {
 
 // "e2e p50 ... vs pam_permit ... + raw verify ... + raw bus ping ..."
 void print_latency_parts(const Results& results, const std::string& scenario);
+
+// The use-limited token's figures next to the unlimited one's, their ratio,
+// and what the difference is: one durable write per use (raw durable write).
+void print_use_limit_cost(const Results& results, const std::string& scenario,
+                          const std::vector<std::size_t>& client_counts);
 
 } // namespace apitoken::bench

@@ -13,9 +13,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::array kAllLoads{Load::RawVerify, Load::BusPing, Load::BusAuthenticate,
-                               Load::PamPermit, Load::Success, Load::WrongSecret,
-                               Load::Malformed};
+constexpr std::array kAllLoads{Load::RawVerify,      Load::BusPing,     Load::BusAuthenticate,
+                               Load::PamPermit,      Load::RawWrite,    Load::Success,
+                               Load::LimitedSuccess, Load::WrongSecret, Load::Malformed};
 
 // Small enough for a ctest smoke test under ASan+UBSan; its figures mean little.
 BenchConfig quick_config() {
@@ -28,7 +28,9 @@ constexpr const char* kDescription =
     "and 16 concurrent clients next to the physical limit (raw Argon2id verify, raw\n"
     "sd-bus round trip, pam_permit.so in place of pam_apitoken.so), for stores of\n"
     "1k and 1M tokens and at libsodium's INTERACTIVE hashing level, then the ratios\n"
-    "and targets. Needs root (exits 77 otherwise). Takes about four minutes.";
+    "and targets. With 1k tokens also a token with a use limit (counted durably at\n"
+    "each use, as a one-time token's one use is) next to the unlimited one, and that\n"
+    "durable write alone. Needs root (exits 77 otherwise). Takes about five minutes.";
 
 // "raw bus ping" -> "raw-bus-ping", the names --only takes.
 std::map<std::string, Load> loads_by_option_name() {

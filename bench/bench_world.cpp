@@ -59,7 +59,7 @@ void BenchWorld::point_pam_here() const {
 }
 
 DaemonStart BenchWorld::start_daemon(std::size_t tokens, const store::HashParams& params,
-                                     const RealToken& real) {
+                                     const std::vector<const RealToken*>& real) {
     stop_daemon();
     DaemonStart start;
     start.fill = fill_state_dir(world_.state_dir(), tokens, real, params, world_.daemon_user.uid);

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace apitoken::bench {
 
@@ -37,10 +38,10 @@ public:
     BenchWorld();
 
     // Stops any running daemon, replaces the store by one of `tokens` tokens
-    // hashed with `params` (`real` among them), configures apitokend to hash
-    // with `params`, and starts it.
+    // hashed with `params` (the `real` ones among them), configures
+    // apitokend to hash with `params`, and starts it.
     DaemonStart start_daemon(std::size_t tokens, const store::HashParams& params,
-                             const RealToken& real);
+                             const std::vector<const RealToken*>& real);
     void stop_daemon();
     [[nodiscard]] DaemonMemory daemon_memory() const;
     [[nodiscard]] std::string daemon_log() const { return world_.daemon_log(); }

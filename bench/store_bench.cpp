@@ -7,20 +7,17 @@
 //    grows with log n; a scan would grow a thousandfold).
 // Prints one table and exits 0 whatever the figures (a missed target is news,
 // not a build failure); see --help.
+#include "bench/store_fill.hpp"
 #include "store/token_format.hpp"
 #include "store/token_hash.hpp"
-#include "store/token_record.hpp"
 #include "store/token_store.hpp"
+#include "tests/support/temp_dir.hpp"
 
 #include <sodium.h>
 
-#include <sys/types.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
@@ -32,14 +29,14 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
 namespace {
 
 using namespace apitoken::store;
+using apitoken::bench::kFillChunk;
+using apitoken::bench::kTokensPerUser;
 using Clock = std::chrono::steady_clock;
 
 // ---- configuration ---------------------------------------------------------
@@ -58,13 +55,6 @@ struct BenchConfig {
 BenchConfig quick_config() {
     return {1'000, 20'000, 3, 300, 10'000, 100};
 }
-
-// Ten tokens per user is more than most users have; it makes the user index
-// and the per-user name check do real work during the fill.
-constexpr std::size_t kTokensPerUser = 10;
-// One write transaction per chunk: LMDB fsyncs once per commit, so a chunk
-// per token would measure the disk, not the store.
-constexpr std::size_t kFillChunk = 10'000;
 
 constexpr double kVerifyTarget = 1.05;
 // log2(1M) / log2(1k) = 2: what the comparisons alone cost. Cache and TLB
@@ -195,88 +185,15 @@ MedianPair interleaved_medians(const Schedule& schedule, First&& first, Second&&
 
 // ---- the stores ------------------------------------------------------------
 
-// A fresh mkdtemp directory, removed with everything in it on destruction.
-class TempDir {
-public:
-    TempDir() {
-        std::string pattern =
-            (std::filesystem::temp_directory_path() / "apitoken-bench.XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::system_error(errno, std::generic_category(),
-                                    "cannot create a temporary directory from " + pattern);
-        }
-        path_ = pattern;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    TempDir(TempDir&&) = delete;
-    TempDir& operator=(TempDir&&) = delete;
-    ~TempDir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
-
-// The one real token of the run. Hashing a million tokens would take minutes
-// and measure Argon2, not the store, so every record shares its hash.
+// The one real token of the run, and its owner. Hashing a million tokens
+// would take minutes and measure Argon2, not the store, so every record
+// shares its hash (bench/store_fill, as the auth benchmark's stores do).
 struct BenchToken {
-    GeneratedToken token = generate_token();
-    std::string hash = hash_token(token.text.view(), HashParams::defaults());
+    apitoken::bench::RealToken token{"bench", 10'000};
+    std::string hash = hash_token(text(), HashParams::defaults());
+
+    [[nodiscard]] std::string_view text() const noexcept { return token.token.text.view(); }
 };
-
-std::uint64_t id_number(const TokenId& id) {
-    std::uint64_t value = 0;
-    for (const auto byte : id.bytes()) {
-        value = (value << 8U) | byte;
-    }
-    return value;
-}
-
-// `count` distinct random ids, `first` first (it is the real token's id).
-std::vector<TokenId> distinct_random_ids(std::size_t count, const TokenId& first) {
-    std::vector<TokenId> ids{first};
-    ids.reserve(count);
-    std::unordered_set<std::uint64_t> seen{id_number(first)};
-    seen.reserve(count);
-    while (ids.size() < count) {
-        const TokenId id = TokenId::random();
-        if (seen.insert(id_number(id)).second) {
-            ids.push_back(id);
-        }
-    }
-    return ids;
-}
-
-std::string user_name(std::size_t user_index) {
-    const std::string digits = std::to_string(user_index);
-    return "u" + std::string(digits.size() < 6 ? 6 - digits.size() : 0, '0') + digits;
-}
-
-TokenRecord make_record(std::size_t index, const TokenId& id, const BenchToken& real,
-                        TimePoint now) {
-    const std::size_t user_index = index / kTokensPerUser;
-    TokenRecord record;
-    record.id = id;
-    record.user = user_name(user_index);
-    record.uid = static_cast<uid_t>(10'000 + user_index);
-    record.name = "token-" + std::to_string(index % kTokensPerUser);
-    record.created = now;
-    record.hash = real.hash;
-    return record;
-}
-
-StoreOptions bench_store_options(const std::filesystem::path& state_dir) {
-    StoreOptions options;
-    options.state_dir = state_dir;
-    options.max_tokens_per_user = kTokensPerUser;
-    options.max_map_size = std::size_t{8} << 30U;
-    return options;
-}
 
 struct FilledStore {
     TokenStore store;
@@ -284,27 +201,12 @@ struct FilledStore {
     double fill_seconds = 0;
 };
 
-void insert_in_chunks(TokenStore& store, const std::vector<TokenId>& ids, const BenchToken& real) {
-    const auto now =
-        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    std::vector<TokenRecord> chunk;
-    chunk.reserve(kFillChunk);
-    for (std::size_t begin = 0; begin < ids.size(); begin += kFillChunk) {
-        const std::size_t end = std::min(begin + kFillChunk, ids.size());
-        chunk.clear();
-        for (std::size_t i = begin; i < end; ++i) {
-            chunk.push_back(make_record(i, ids[i], real, now));
-        }
-        store.create_batch(chunk);
-    }
-}
-
 FilledStore fill_store(const std::filesystem::path& state_dir, std::size_t count,
                        const BenchToken& real) {
-    FilledStore filled{TokenStore(bench_store_options(state_dir)),
-                       distinct_random_ids(count, real.token.id)};
+    FilledStore filled{TokenStore(apitoken::bench::fill_store_options(state_dir)),
+                       apitoken::bench::distinct_random_ids(count, {real.token.token.id})};
     const auto start = Clock::now();
-    insert_in_chunks(filled.store, filled.ids, real);
+    apitoken::bench::insert_tokens(filled.store, filled.ids, {{&real.token, real.hash}});
     filled.fill_seconds = seconds(Clock::now() - start);
     if (filled.store.count() != count) {
         throw std::runtime_error("the store holds " + std::to_string(filled.store.count()) +
@@ -348,15 +250,14 @@ Schedule verify_schedule(const BenchConfig& config) {
 
 // The physical limit: libsodium alone, on the same hash and token.
 bool raw_verify(const BenchToken& real) {
-    const std::string_view text = real.token.text.view();
+    const std::string_view text = real.text();
     return crypto_pwhash_str_verify(real.hash.c_str(), text.data(), text.size()) == 0;
 }
 
 // first: ours, second: raw.
 MedianPair verify_vs_raw(const BenchToken& real, const BenchConfig& config) {
     return interleaved_medians(
-        verify_schedule(config),
-        [&](std::size_t) { return verify_token(real.hash, real.token.text.view()); },
+        verify_schedule(config), [&](std::size_t) { return verify_token(real.hash, real.text()); },
         [&](std::size_t) { return raw_verify(real); });
 }
 
@@ -365,8 +266,8 @@ MedianPair verify_vs_raw(const BenchToken& real, const BenchConfig& config) {
 // first: ours, second: raw.
 MedianPair full_check_vs_raw(const FilledStore& filled, const BenchToken& real,
                              const BenchConfig& config) {
-    const std::string_view text = real.token.text.view();
-    const std::string owner = user_name(0);
+    const std::string_view text = real.text();
+    const std::string& owner = real.token.user;
     return interleaved_medians(
         verify_schedule(config),
         [&](std::size_t) {
@@ -464,7 +365,7 @@ void print_header(const BenchConfig& config) {
 
 int run(const BenchConfig& config) {
     print_header(config);
-    const TempDir temp;
+    const apitoken::testing::TempDir temp("apitoken-bench");
     const BenchToken real;
 
     const FilledStore small = fill_store(temp.path() / "small", config.small_store, real);

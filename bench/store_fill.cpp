@@ -1,7 +1,6 @@
 #include "bench/store_fill.hpp"
 
 #include "store/token_record.hpp"
-#include "store/token_store.hpp"
 
 #include <unistd.h>
 
@@ -9,6 +8,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
+#include <stdexcept>
 #include <system_error>
 #include <unordered_set>
 #include <vector>
@@ -19,11 +19,6 @@ namespace {
 using store::TokenId;
 using store::TokenRecord;
 
-// Ten tokens per made-up user: more than most users have, so the user index
-// does real work during the fill.
-constexpr std::size_t kTokensPerUser = 10;
-// One write transaction per chunk: LMDB fsyncs once per commit.
-constexpr std::size_t kFillChunk = 10'000;
 constexpr uid_t kFirstMadeUpUid = 100'000;
 
 std::uint64_t id_number(const TokenId& id) {
@@ -34,61 +29,37 @@ std::uint64_t id_number(const TokenId& id) {
     return value;
 }
 
-// `count` distinct random ids, `first` first.
-std::vector<TokenId> distinct_random_ids(std::size_t count, const TokenId& first) {
-    std::vector<TokenId> ids{first};
-    ids.reserve(count);
-    std::unordered_set<std::uint64_t> seen{id_number(first)};
-    seen.reserve(count);
-    while (ids.size() < count) {
-        const TokenId id = TokenId::random();
-        if (seen.insert(id_number(id)).second) {
-            ids.push_back(id);
-        }
-    }
-    return ids;
-}
-
 std::string made_up_user(std::size_t index) {
     const std::string digits = std::to_string(index);
     return "u" + std::string(digits.size() < 7 ? 7 - digits.size() : 0, '0') + digits;
 }
 
-// Record 0 is the real token; the others belong to made-up users, who never
-// authenticate (the daemon would not find them), but fill the same tables.
-TokenRecord make_record(std::size_t index, const TokenId& id, const RealToken& real,
-                        const std::string& hash, store::TimePoint now) {
+// The first records are the real tokens ("bench", "bench-2", ...); the
+// others belong to made-up users, who never authenticate (the daemon would
+// not find them), but fill the same tables.
+TokenRecord make_record(std::size_t index, const TokenId& id, const std::vector<RealRecord>& real,
+                        store::TimePoint now) {
     TokenRecord record;
     record.id = id;
     record.created = now;
-    record.hash = hash;
-    if (index == 0) {
-        record.user = real.user;
-        record.uid = real.uid;
+    if (index < real.size()) {
+        const RealToken& token = *real[index].token;
+        record.hash = real[index].hash;
+        record.user = token.user;
+        record.uid = token.uid;
+        record.max_uses = token.max_uses;
         record.name = "bench";
+        if (index != 0) {
+            record.name += "-" + std::to_string(index + 1);
+        }
         return record;
     }
+    record.hash = real.front().hash;
     const std::size_t user_index = index / kTokensPerUser;
     record.user = made_up_user(user_index);
     record.uid = static_cast<uid_t>(kFirstMadeUpUid + user_index);
     record.name = "token-" + std::to_string(index % kTokensPerUser);
     return record;
-}
-
-void insert_in_chunks(store::TokenStore& store, const std::vector<TokenId>& ids,
-                      const RealToken& real, const std::string& hash) {
-    const auto now =
-        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-    std::vector<TokenRecord> chunk;
-    chunk.reserve(kFillChunk);
-    for (std::size_t begin = 0; begin < ids.size(); begin += kFillChunk) {
-        const std::size_t end = std::min(begin + kFillChunk, ids.size());
-        chunk.clear();
-        for (std::size_t i = begin; i < end; ++i) {
-            chunk.push_back(make_record(i, ids[i], real, hash, now));
-        }
-        store.create_batch(chunk);
-    }
 }
 
 void change_owner(const std::filesystem::path& path, uid_t uid) {
@@ -112,7 +83,29 @@ void empty_and_own(const std::filesystem::path& state_dir) {
     change_owner(state_dir, ::geteuid());
 }
 
-store::StoreOptions fill_options(const std::filesystem::path& state_dir) {
+} // namespace
+
+std::vector<TokenId> distinct_random_ids(std::size_t count, const std::vector<TokenId>& first) {
+    std::vector<TokenId> ids;
+    ids.reserve(std::max(count, first.size()));
+    std::unordered_set<std::uint64_t> seen;
+    seen.reserve(count);
+    for (const TokenId& id : first) {
+        if (!seen.insert(id_number(id)).second) {
+            throw std::logic_error("two real tokens share an id");
+        }
+        ids.push_back(id);
+    }
+    while (ids.size() < count) {
+        const TokenId id = TokenId::random();
+        if (seen.insert(id_number(id)).second) {
+            ids.push_back(id);
+        }
+    }
+    return ids;
+}
+
+store::StoreOptions fill_store_options(const std::filesystem::path& state_dir) {
     store::StoreOptions options;
     options.state_dir = state_dir;
     options.max_tokens_per_user = kTokensPerUser;
@@ -120,19 +113,41 @@ store::StoreOptions fill_options(const std::filesystem::path& state_dir) {
     return options;
 }
 
-} // namespace
+void insert_tokens(store::TokenStore& store, const std::vector<TokenId>& ids,
+                   const std::vector<RealRecord>& real) {
+    if (real.empty()) {
+        throw std::logic_error("a store fill needs a real token (its hash fills every record)");
+    }
+    const auto now =
+        std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+    std::vector<TokenRecord> chunk;
+    chunk.reserve(kFillChunk);
+    for (std::size_t begin = 0; begin < ids.size(); begin += kFillChunk) {
+        const std::size_t end = std::min(begin + kFillChunk, ids.size());
+        chunk.clear();
+        for (std::size_t i = begin; i < end; ++i) {
+            chunk.push_back(make_record(i, ids[i], real, now));
+        }
+        store.create_batch(chunk);
+    }
+}
 
 FillReport fill_state_dir(const std::filesystem::path& state_dir, std::size_t count,
-                          const RealToken& real, const store::HashParams& params,
-                          uid_t daemon_uid) {
+                          const std::vector<const RealToken*>& real,
+                          const store::HashParams& params, uid_t daemon_uid) {
     empty_and_own(state_dir);
-    const std::string hash = store::hash_token(real.token.text.view(), params);
-    const auto ids = distinct_random_ids(count, real.token.id);
+    std::vector<RealRecord> records;
+    std::vector<TokenId> first;
+    for (const RealToken* token : real) {
+        records.push_back({token, store::hash_token(token->token.text.view(), params)});
+        first.push_back(token->token.id);
+    }
+    const auto ids = distinct_random_ids(count, first);
     FillReport report{count, 0, 0};
     const auto start = std::chrono::steady_clock::now();
     {
-        store::TokenStore store(fill_options(state_dir));
-        insert_in_chunks(store, ids, real, hash);
+        store::TokenStore store(fill_store_options(state_dir));
+        insert_tokens(store, ids, records);
     } // closed, so its lock is released before the daemon takes it
     report.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -39,7 +39,12 @@ std::string failure_message(const ipc::Outcome& outcome, const std::string& subj
         return "apitokend is not running or not answering on the system bus (" + outcome.message +
                ")\nstart it with: systemctl start apitokend (without systemd, see apitokend(8))";
     case ipc::Outcome::Kind::OutOfMemory: return "out of memory";
-    case ipc::Outcome::Kind::Failed: return "cannot talk to apitokend: " + outcome.message;
+    case ipc::Outcome::Kind::Failed:
+        if (outcome.unknown_method) {
+            return "apitokend is older than this apitokenctl and cannot do this (" +
+                   outcome.message + "); upgrade apitokend";
+        }
+        return "cannot talk to apitokend: " + outcome.message;
     }
     return outcome.message;
 }

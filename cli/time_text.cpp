@@ -1,6 +1,6 @@
 #include "cli/time_text.hpp"
 
-#include "daemon/duration.hpp"
+#include "contract/duration.hpp"
 #include "ipc/bus_api.hpp"
 
 #include <algorithm>
@@ -164,6 +164,31 @@ std::string expiry_text(std::int64_t expires, std::int64_t now) {
         return "never";
     }
     return expires <= now ? "expired" : relative_time(expires, now);
+}
+
+std::string local_time_text(std::int64_t unix_seconds) {
+    const auto t = static_cast<std::time_t>(unix_seconds);
+    std::tm local{};
+    if (::localtime_r(&t, &local) == nullptr) {
+        return rfc3339(unix_seconds);
+    }
+    char buffer[64];
+    const std::size_t n = std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M", &local);
+    return n == 0 ? rfc3339(unix_seconds) : std::string(buffer, n);
+}
+
+std::optional<std::int64_t> parse_span(std::string_view text, std::string_view option,
+                                       bool allow_zero, std::string& error) {
+    if (allow_zero && text == "0") {
+        return 0;
+    }
+    if (const auto duration = daemon::parse_duration(text)) {
+        return duration->count();
+    }
+    error = std::string(option) + ": \"" + std::string(text.substr(0, 64)) +
+            "\" is not a duration: a whole number and one unit, s, m, h, d or w (90d, 12h, 2w)" +
+            (allow_zero ? ", or 0" : "");
+    return std::nullopt;
 }
 
 std::optional<std::int64_t> parse_expiry(std::string_view text, std::int64_t now,

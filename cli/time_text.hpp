@@ -23,6 +23,16 @@ namespace apitoken::cli {
 // The EXPIRES column: "never", "expired", or "in 29 days".
 [[nodiscard]] std::string expiry_text(std::int64_t expires, std::int64_t now);
 
+// A moment for people, in local time to the minute: "2027-01-31 14:05".
+[[nodiscard]] std::string local_time_text(std::int64_t unix_seconds);
+
+// A length of time given to an option (--grace, --unused, --expiring): the
+// duration syntax of --expires (90d, 12h, 2w, 30m, 45s), in seconds. With
+// `allow_zero`, "0" too (--grace=0: no grace period). Sets `error` (naming
+// `option`) and returns nullopt for anything else.
+[[nodiscard]] std::optional<std::int64_t> parse_span(std::string_view text, std::string_view option,
+                                                     bool allow_zero, std::string& error);
+
 // What --expires accepts, as the value CreateToken takes (Unix seconds, or
 // ipc::kExpiresNever):
 //   a duration   90d, 12h, 2w, 30m  (from now)

@@ -24,7 +24,7 @@ else()
   message(STATUS "dpkg-shlibdeps not found (apt-get install dpkg-dev): "
                  "the .deb names its libraries without versions")
   set(CPACK_DEBIAN_PACKAGE_DEPENDS
-      "dbus, adduser, libc6, libstdc++6, libgcc-s1, libsodium23, liblmdb0, libsystemd0, libpam0g, zlib1g")
+      "dbus, adduser, libc6, libstdc++6, libgcc-s1, libsodium23, liblmdb0, libsystemd0, libpam0g, zlib1g, libunistring2")
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

@@ -3,9 +3,7 @@
 #include "daemon/audit_log.hpp"
 #include "daemon/caller_credentials.hpp"
 #include "daemon/token_service.hpp"
-
-struct sd_bus;
-struct sd_bus_slot;
+#include "ipc/sd_handles.hpp"
 
 namespace apitoken::daemon {
 
@@ -28,7 +26,7 @@ public:
 private:
     TokenService& service_;
     const AuditLog& log_;
-    sd_bus_slot* slot_ = nullptr;
+    ipc::SlotPtr slot_;
     // Declared last, so destroyed first: the questions in flight (and the
     // calls they hold) go before the object they answer for.
     CallerQueries callers_;

@@ -1,24 +1,20 @@
 #include "daemon/caller_credentials.hpp"
 
+#include "ipc/sd_handles.hpp"
+
 #include <systemd/sd-bus.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <memory>
 #include <new>
 #include <string_view>
+#include <system_error>
+#include <vector>
 
 namespace apitoken::daemon {
 namespace {
-
-struct MessageUnref {
-    void operator()(sd_bus_message* m) const noexcept { sd_bus_message_unref(m); }
-};
-
-// Unreferencing a pending call's slot cancels it: its callback never runs.
-struct SlotUnref {
-    void operator()(sd_bus_slot* s) const noexcept { sd_bus_slot_unref(s); }
-};
 
 int read_groups(sd_bus_message* reply, Caller& out) {
     int r = sd_bus_message_enter_container(reply, 'v', "au");
@@ -76,6 +72,8 @@ int read_credentials(sd_bus_message* reply, Caller& out) {
 constexpr const char* kDriver = "org.freedesktop.DBus";
 constexpr const char* kDriverPath = "/org/freedesktop/DBus";
 constexpr const char* kQuestion = "GetConnectionCredentials";
+// The loop waits this long at most when it must ask at once (a property).
+constexpr std::uint64_t kBlockingQuestionTimeoutUsec = 2'000'000;
 
 } // namespace
 
@@ -84,39 +82,82 @@ int query_caller(sd_bus_message* message, Caller& out) {
     if (sender == nullptr) {
         return -EPERM;
     }
-    sd_bus_error error = SD_BUS_ERROR_NULL;
+    sd_bus* bus = sd_bus_message_get_bus(message);
     sd_bus_message* raw = nullptr;
-    const int r = sd_bus_call_method(sd_bus_message_get_bus(message), kDriver, kDriverPath, kDriver,
-                                     kQuestion, &error, &raw, "s", sender);
-    const std::unique_ptr<sd_bus_message, MessageUnref> reply(raw);
-    sd_bus_error_free(&error);
+    int r = sd_bus_message_new_method_call(bus, &raw, kDriver, kDriverPath, kDriver, kQuestion);
+    const ipc::MessagePtr question(raw);
+    if (r < 0 || (r = sd_bus_message_append_basic(question.get(), 's', sender)) < 0) {
+        return r;
+    }
+    ipc::BusError error;
+    raw = nullptr;
+    r = sd_bus_call(bus, question.get(), kBlockingQuestionTimeoutUsec, error.get(), &raw);
+    const ipc::MessagePtr reply(raw);
     if (r < 0) {
         return r;
     }
     return read_credentials(reply.get(), out);
 }
 
+Failure unidentified(int error) {
+    if (error == -ETIMEDOUT || error == -EBUSY) {
+        return busy();
+    }
+    return {ipc::Error::AccessDenied,
+            "cannot identify the caller: " + std::generic_category().message(-error)};
+}
+
 struct CallerQueries::Query {
     CallerQueries* owner = nullptr;
-    std::uint64_t key = 0;
     std::string sender;
-    Answer answer;
-    std::unique_ptr<sd_bus_slot, SlotUnref> slot;
+    std::vector<CallerLookup::Answer> waiting; // the calls of this connection so far
+    std::size_t large_bytes = 0;               // what its large calls hold
+    ipc::SlotPtr slot;
 };
 
 CallerQueries::CallerQueries() = default;
 CallerQueries::~CallerQueries() = default;
 
-int CallerQueries::ask(sd_bus_message* message, Answer answer) {
+void CallerQueries::ask(sd_bus_message* message, const CallerLookup::Answer& answer,
+                        std::size_t bytes) {
     const char* sender = sd_bus_message_get_sender(message);
     if (sender == nullptr) {
-        return -EPERM;
+        return answer(unidentified(-EPERM));
     }
+    if (const auto known = known_.find(std::string_view(sender)); known != known_.end()) {
+        return answer(Identity{known->second});
+    }
+    const std::size_t large = bytes > kSmallCallBytes ? bytes : 0;
+    int r = -EBUSY;
+    if (large > kMaxWaitingBytes - std::min(waiting_bytes_, kMaxWaitingBytes)) {
+        return answer(unidentified(r));
+    }
+    const auto asked = queries_.find(std::string_view(sender));
+    if (asked == queries_.end()) {
+        // A connection's first call: one per connection, so that a
+        // connection with many calls waiting never crowds out a login's.
+        if (queries_.size() < kMaxConnectionsWaiting) {
+            r = send(message, sender, answer);
+        }
+    } else if (asked->second->waiting.size() < kMaxWaitingPerConnection &&
+               waiting_ - queries_.size() < kMaxWaiting) {
+        asked->second->waiting.push_back(answer);
+        r = 0;
+    }
+    if (r < 0) {
+        return answer(unidentified(r));
+    }
+    ++waiting_;
+    waiting_bytes_ += large;
+    queries_.find(std::string_view(sender))->second->large_bytes += large;
+}
+
+int CallerQueries::send(sd_bus_message* message, const char* sender,
+                        const CallerLookup::Answer& answer) {
     auto query = std::make_unique<Query>();
     query->owner = this;
-    query->key = next_key_++;
     query->sender = sender;
-    query->answer = std::move(answer);
+    query->waiting.push_back(answer);
     sd_bus_slot* slot = nullptr;
     const int r =
         sd_bus_call_method_async(sd_bus_message_get_bus(message), &slot, kDriver, kDriverPath,
@@ -125,30 +166,52 @@ int CallerQueries::ask(sd_bus_message* message, Answer answer) {
         return r;
     }
     query->slot.reset(slot);
-    const std::uint64_t key = query->key;
-    ++per_sender_[query->sender];
+    const std::string key = query->sender;
     queries_.emplace(key, std::move(query));
     return 0;
 }
 
-std::size_t CallerQueries::in_flight_from(sd_bus_message* message) const {
+int CallerQueries::ask_now(sd_bus_message* message, Caller& out) {
     const char* sender = sd_bus_message_get_sender(message);
-    const auto found = per_sender_.find(std::string_view(sender != nullptr ? sender : ""));
-    return found == per_sender_.end() ? 0 : found->second;
+    if (sender == nullptr) {
+        return -EPERM;
+    }
+    if (const auto known = known_.find(std::string_view(sender)); known != known_.end()) {
+        out = known->second;
+        return 0;
+    }
+    const int r = query_caller(message, out);
+    if (r >= 0) {
+        remember(sender, out);
+    }
+    return r;
+}
+
+// A connection's uid and groups are what the bus recorded when it
+// connected; they never change, and the bus never gives its unique name to
+// another connection. So the answer holds for every later call on that
+// connection: a client making many calls costs one question, and its calls
+// are placed in their caller's hashing lane at once.
+void CallerQueries::remember(const std::string& sender, const Caller& caller) {
+    if (known_order_.size() >= kMaxKnownConnections) {
+        known_.erase(known_order_.front());
+        known_order_.pop_front();
+    }
+    if (known_.emplace(sender, caller).second) {
+        known_order_.push_back(sender);
+    }
 }
 
 int CallerQueries::on_reply(sd_bus_message* reply, void* userdata, sd_bus_error* /*error*/) {
     auto* query = static_cast<Query*>(userdata);
     CallerQueries& owner = *query->owner;
-    const auto entry = owner.queries_.find(query->key);
+    const auto entry = owner.queries_.find(query->sender);
     // Taken out before answering: sd-bus holds its own reference to the
     // slot while this callback runs, so releasing ours here is safe.
     const std::unique_ptr<Query> done = std::move(entry->second);
     owner.queries_.erase(entry);
-    if (const auto sender = owner.per_sender_.find(done->sender);
-        sender != owner.per_sender_.end() && --sender->second == 0) {
-        owner.per_sender_.erase(sender);
-    }
+    owner.waiting_ -= done->waiting.size();
+    owner.waiting_bytes_ -= done->large_bytes;
     Caller caller;
     int r = 0;
     if (sd_bus_message_is_method_error(reply, nullptr) != 0) {
@@ -157,16 +220,22 @@ int CallerQueries::on_reply(sd_bus_message* reply, void* userdata, sd_bus_error*
     } else {
         try {
             r = read_credentials(reply, caller);
+            if (r >= 0) {
+                owner.remember(done->sender, caller);
+            }
         } catch (const std::bad_alloc&) {
             r = -ENOMEM;
         }
     }
+    const Identity who = r < 0 ? Identity{unidentified(r)} : Identity{caller};
     // Nothing may unwind into sd-bus. The answers catch their own failures;
     // should one still throw (out of memory while refusing), that call is
     // left to its caller's timeout.
-    try {
-        done->answer(r, caller);
-    } catch (...) { // NOLINT(bugprone-empty-catch)
+    for (const auto& answer : done->waiting) {
+        try {
+            answer(who);
+        } catch (...) { // NOLINT(bugprone-empty-catch)
+        }
     }
     return 0;
 }

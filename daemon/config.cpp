@@ -1,6 +1,7 @@
 #include "daemon/config.hpp"
 
-#include "daemon/duration.hpp"
+#include "contract/duration.hpp"
+#include "store/name_rules.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +12,10 @@
 #include <cerrno>
 #include <charconv>
 #include <limits>
+#include <string>
 #include <system_error>
+#include <utility>
+#include <vector>
 
 namespace apitoken::daemon {
 namespace {
@@ -221,9 +225,36 @@ Problem set_group(std::string_view value, std::string& out) {
     return {};
 }
 
+// PAM service names separated by blanks and/or commas ("sshd dovecot",
+// "sshd, dovecot"); an empty value is the empty list (any service). A name
+// given twice is kept once.
+Problem set_services(std::string_view value, std::vector<std::string>& out) {
+    constexpr std::string_view kSeparators = " \t,";
+    std::vector<std::string> services;
+    while (!value.empty()) {
+        const std::string_view service = value.substr(0, value.find_first_of(kSeparators));
+        value.remove_prefix(service.size());
+        value.remove_prefix(std::min(value.size(), value.find_first_not_of(kSeparators)));
+        if (service.empty()) {
+            continue;
+        }
+        if (const std::string problem = store::service_name_problem(service); !problem.empty()) {
+            return quoted(service) + ": " + problem;
+        }
+        if (std::find(services.begin(), services.end(), service) == services.end()) {
+            services.emplace_back(service);
+        }
+    }
+    out = std::move(services);
+    return {};
+}
+
 struct KeyRule {
     std::string_view key;
     Problem (*set)(Config&, std::string_view value);
+    // Whether "key =" with nothing after it is a value (an empty list) rather
+    // than a mistake.
+    bool empty_allowed = false;
 };
 
 // Every key of the file. systemd/apitokend.conf documents each one.
@@ -266,6 +297,21 @@ constexpr std::array kRules{
     KeyRule{"max_store_size",
             [](Config& c, std::string_view v) { return set_store_size(v, c.max_store_size); }},
     KeyRule{"debug", [](Config& c, std::string_view v) { return set_bool(v, c.debug); }},
+    KeyRule{"require_expiry",
+            [](Config& c, std::string_view v) { return set_bool(v, c.require_expiry); }},
+    KeyRule{"max_idle",
+            [](Config& c, std::string_view v) {
+                return parse_duration_value(v, seconds{1}, kMaxDuration, c.max_idle, true);
+            }},
+    KeyRule{"allowed_services",
+            [](Config& c, std::string_view v) { return set_services(v, c.allowed_services); },
+            true},
+    KeyRule{"require_services",
+            [](Config& c, std::string_view v) { return set_bool(v, c.require_services); }},
+    KeyRule{"expiry_warning",
+            [](Config& c, std::string_view v) {
+                return set_duration(v, seconds{1}, kMaxDuration, c.expiry_warning);
+            }},
 };
 
 std::optional<std::size_t> rule_index(std::string_view key) {
@@ -303,6 +349,7 @@ public:
 
     Config finish() {
         check_lifetimes();
+        check_required_expiry();
         return config_;
     }
 
@@ -329,7 +376,7 @@ private:
             fail(line, key,
                  "set again (already set on line " + std::to_string(set_on_line_.at(*index)) + ")");
         }
-        if (value.empty()) {
+        if (value.empty() && !kRules.at(*index).empty_allowed) {
             fail(line, key, "the value is empty");
         }
         const Problem problem = kRules.at(*index).set(config_, value);
@@ -363,6 +410,25 @@ private:
             fail(line_of("default_lifetime"), "default_lifetime",
                  format_duration(*config_.default_lifetime) + " is longer than " + bound);
         }
+    }
+
+    // Keeps Config's promise: with require_expiry, a token created without
+    // --expires gets default_lifetime. Without one, such a create could only
+    // fail, which no admin asking for expiring tokens means; so the file must
+    // say how long (default_lifetime, or max_lifetime, which becomes it).
+    void check_required_expiry() {
+        if (!config_.require_expiry || config_.default_lifetime) {
+            return;
+        }
+        const std::size_t default_line = line_of("default_lifetime");
+        if (default_line != 0) {
+            fail(default_line, "default_lifetime",
+                 "never contradicts require_expiry (line " +
+                     std::to_string(line_of("require_expiry")) + ")");
+        }
+        fail(line_of("require_expiry"), "require_expiry",
+             "needs default_lifetime or max_lifetime: the lifetime of a token created without "
+             "--expires");
     }
 };
 
@@ -427,6 +493,11 @@ std::string read_bounded(int fd, const std::string& file_name) {
 }
 
 } // namespace
+
+bool Config::service_allowed(std::string_view service) const noexcept {
+    return allowed_services.empty() || std::find(allowed_services.begin(), allowed_services.end(),
+                                                 service) != allowed_services.end();
+}
 
 Config parse_config(std::string_view text, const std::string& file_name) {
     if (text.size() > kMaxConfigFileBytes) {

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace apitoken::daemon {
 
@@ -52,6 +53,38 @@ struct Config {
     // Largest size the LMDB store may grow to.
     std::size_t max_store_size = std::size_t{4} << 30U;
     bool debug = false;
+
+    // Token policy (design.md "Token policy"). It applies at creation,
+    // rotation and update, and to existing tokens at their next use.
+
+    // Every token must expire: an explicit "never" (--expires=never, expires
+    // 0) is refused. parse_config guarantees that default_lifetime is set
+    // then (written out, or from max_lifetime), so a token created without
+    // --expires gets that lifetime rather than a refusal.
+    bool require_expiry = false;
+    // A token unused for this long stops working (counted from its last use,
+    // or from its creation when it was never used), and is purged
+    // expired_retention after that; nullopt = no limit.
+    std::optional<std::chrono::seconds> max_idle;
+    // The PAM services a token may name, each a valid service name, without
+    // duplicates, in the file's order; empty = any. A token's own empty list
+    // means "any service", which is not within a non-empty list: see
+    // services_required().
+    std::vector<std::string> allowed_services;
+    // Every token must name its services (no "any service" tokens).
+    bool require_services = false;
+    // Tokens that expire within this window are marked in lists and logged
+    // once ("expires soon").
+    std::chrono::seconds expiry_warning{std::chrono::days{7}};
+
+    // Whether a token must name at least one service: require_services, or
+    // allowed_services limits them (an empty list would mean any service).
+    [[nodiscard]] bool services_required() const noexcept {
+        return require_services || !allowed_services.empty();
+    }
+
+    // Whether a token may name `service` (allowed_services empty, or in it).
+    [[nodiscard]] bool service_allowed(std::string_view service) const noexcept;
 
     bool operator==(const Config&) const = default;
 };

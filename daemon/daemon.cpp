@@ -6,6 +6,7 @@
 #include "daemon/hash_worker_pool.hpp"
 #include "daemon/token_service.hpp"
 #include "ipc/bus_api.hpp"
+#include "ipc/sd_handles.hpp"
 #include "store/store_error.hpp"
 #include "store/token_store.hpp"
 
@@ -29,18 +30,9 @@ using namespace std::chrono_literals;
 
 constexpr auto kPurgeInterval = std::chrono::hours{1};
 
-struct EventUnref {
-    void operator()(sd_event* e) const noexcept { sd_event_unref(e); }
-};
-struct BusUnref {
-    void operator()(sd_bus* b) const noexcept { sd_bus_flush_close_unref(b); }
-};
-struct SourceUnref {
-    void operator()(sd_event_source* s) const noexcept { sd_event_source_disable_unref(s); }
-};
-using EventLoop = std::unique_ptr<sd_event, EventUnref>;
-using Bus = std::unique_ptr<sd_bus, BusUnref>;
-using EventSource = std::unique_ptr<sd_event_source, SourceUnref>;
+using EventLoop = ipc::EventPtr;
+using Bus = ipc::ServerBusPtr;
+using EventSource = ipc::EventSourcePtr;
 
 // A failure to start, with the message for the admin and the exit code.
 class StartupError : public std::runtime_error {
@@ -129,10 +121,14 @@ public:
         } catch (const store::StoreError& error) {
             throw StartupError(error.what());
         }
+        if (!HashWorkerPool::priority_adjustable()) {
+            log_.warning("cannot lower the hash workers' priority (setpriority is not allowed "
+                         "here); under a flood, answering calls competes with hashing");
+        }
         pool_ = std::make_unique<HashWorkerPool>(event_.get(), worker_count(config_),
                                                  config_.queue_size);
         service_ = std::make_unique<TokenService>(config_, *store_, log_, *pool_);
-        service_->purge_expired();
+        service_->upkeep().run();
         bus_ = connect_and_claim_name();
         object_ = std::make_unique<BusObject>(bus_.get(), *service_, log_);
         check(sd_bus_attach_event(bus_.get(), event_.get(), SD_EVENT_PRIORITY_NORMAL),
@@ -142,10 +138,10 @@ public:
         add_signal(SIGTERM);
         add_signal(SIGINT);
         flush_timer_ = add_timer(config_.usage_flush_interval, [this] {
-            service_->flush_usage();
+            service_->usage().flush();
             exit_if_store_gone();
         });
-        purge_timer_ = add_timer(kPurgeInterval, [this] { service_->purge_expired(); });
+        purge_timer_ = add_timer(kPurgeInterval, [this] { service_->upkeep().run(); });
     }
 
     int run() {
@@ -159,7 +155,7 @@ public:
             {.result = r == 0 ? "signal" : (store_gone_ ? "state directory gone" : "bus lost")});
         // Answer what is in flight, then write the statistics.
         pool_->drain();
-        service_->flush_usage();
+        service_->usage().flush();
         if (r != 0 && !store_gone_) {
             log_.error("lost the connection to the system bus; exiting so that systemd restarts "
                        "apitokend");

@@ -1,18 +1,40 @@
 #include "daemon/hash_worker_pool.hpp"
 
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 namespace apitoken::daemon {
 
-HashWorkerPool::HashWorkerPool(sd_event* event, unsigned threads, std::size_t capacity)
-    : capacity_(capacity) {
+namespace {
+
+constexpr int kWorkerNice = 10;
+
+std::size_t default_lane_share(unsigned threads, std::size_t capacity) {
+    return std::max<std::size_t>(std::size_t{2} * std::max(threads, 1U), capacity / 8);
+}
+
+} // namespace
+
+bool HashWorkerPool::priority_adjustable() {
+    const auto self = static_cast<id_t>(::gettid());
+    errno = 0;
+    const int nice = ::getpriority(PRIO_PROCESS, self);
+    return errno == 0 && ::setpriority(PRIO_PROCESS, self, nice) == 0;
+}
+
+HashWorkerPool::HashWorkerPool(sd_event* event, unsigned threads, std::size_t capacity,
+                               std::size_t lane_share)
+    : capacity_(capacity),
+      lane_share_(lane_share != 0 ? lane_share : default_lane_share(threads, capacity)) {
     wakeup_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wakeup_fd_ < 0) {
         throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -41,17 +63,62 @@ HashWorkerPool::~HashWorkerPool() {
     ::close(wakeup_fd_);
 }
 
-bool HashWorkerPool::try_submit(Step work, Step done) {
+bool HashWorkerPool::try_submit(const HashLane& lane, Step work, Step done) {
     {
         const std::lock_guard lock(mutex_);
-        if (stopping_ || outstanding_ >= capacity_) {
+        std::size_t& in_lane = per_lane_[lane];
+        if (stopping_ || outstanding_ >= capacity_ || in_lane >= lane_share_) {
+            if (in_lane == 0) {
+                per_lane_.erase(lane);
+            }
             return false;
         }
-        queued_.push_back({std::move(work), std::move(done)});
+        std::deque<Job>& queue = lanes_[lane];
+        if (queue.empty()) {
+            turns_.push_back(lane);
+        }
+        queue.push_back({std::move(work), std::move(done), lane});
+        ++in_lane;
         ++outstanding_;
+        ++queued_;
     }
     work_ready_.notify_one();
     return true;
+}
+
+bool HashWorkerPool::try_start_on_idle_worker(Step work, Step done) {
+    {
+        const std::lock_guard lock(mutex_);
+        // An idle worker that no queued job has claimed yet.
+        if (stopping_ || outstanding_ >= capacity_ || idle_ <= queued_) {
+            return false;
+        }
+        on_idle_.push_back({std::move(work), std::move(done), std::nullopt});
+        ++outstanding_;
+        ++queued_;
+    }
+    work_ready_.notify_one();
+    return true;
+}
+
+HashWorkerPool::Job HashWorkerPool::next_job() {
+    --queued_;
+    if (!on_idle_.empty()) {
+        Job job = std::move(on_idle_.front());
+        on_idle_.pop_front();
+        return job;
+    }
+    const HashLane lane = std::move(turns_.front());
+    turns_.pop_front();
+    const auto queue = lanes_.find(lane);
+    Job job = std::move(queue->second.front());
+    queue->second.pop_front();
+    if (queue->second.empty()) {
+        lanes_.erase(queue);
+    } else {
+        turns_.push_back(lane); // its next job waits for the other lanes' turns
+    }
+    return job;
 }
 
 // Runs and destroys `work` here, before its job is handed back: whatever the
@@ -68,21 +135,29 @@ void HashWorkerPool::run_work(Step work) noexcept {
 }
 
 void HashWorkerPool::worker_loop() {
+    // Hashing yields the CPU to the event loop and the bus daemon: under a
+    // flood, answering calls (and reading the next caller's) matters more
+    // than hashing the flooder's tokens faster. Nice is per thread on Linux.
+    // (apitokend.service allows setpriority; where a system-call filter
+    // forbids it, start-up says so: see priority_adjustable().)
+    static_cast<void>(::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWorkerNice));
     for (;;) {
         Job job;
         {
             std::unique_lock lock(mutex_);
-            work_ready_.wait(lock, [this] { return stopping_ || !queued_.empty(); });
-            if (queued_.empty()) {
+            ++idle_;
+            work_ready_.wait(lock, [this] { return stopping_ || queued_ > 0; });
+            --idle_;
+            if (queued_ == 0) {
                 return; // stopping, and nothing left to do
             }
-            job = std::move(queued_.front());
-            queued_.pop_front();
+            job = next_job();
         }
         run_work(std::move(job.work));
+        job.work = nullptr;
         {
             const std::lock_guard lock(mutex_);
-            completed_.push_back(std::move(job.done));
+            completed_.push_back(std::move(job));
         }
         progress_.notify_all();
         const std::uint64_t one = 1;
@@ -91,20 +166,43 @@ void HashWorkerPool::worker_loop() {
     }
 }
 
+void HashWorkerPool::after_completions(Step step) {
+    if (delivering_) {
+        after_delivery_.push_back(std::move(step));
+    } else {
+        step();
+    }
+}
+
 void HashWorkerPool::deliver_completed() {
-    std::deque<Step> ready;
+    std::deque<Job> ready;
     {
         const std::lock_guard lock(mutex_);
         ready.swap(completed_);
     }
-    for (auto& done : ready) {
+    delivering_ = true;
+    for (auto& job : ready) {
         try {
-            done();
+            job.done();
         } catch (...) {
             // A reply that failed (out of memory) must not stop the others.
         }
         const std::lock_guard lock(mutex_);
         --outstanding_;
+        if (job.lane) {
+            const auto in_lane = per_lane_.find(*job.lane);
+            if (--in_lane->second == 0) {
+                per_lane_.erase(in_lane);
+            }
+        }
+    }
+    delivering_ = false;
+    for (auto& step : std::exchange(after_delivery_, {})) {
+        try {
+            step();
+        } catch (...) {
+            // As above: one failed step must not stop the others.
+        }
     }
     progress_.notify_all();
 }

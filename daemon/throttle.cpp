@@ -14,37 +14,67 @@ bool Throttle::blocked(const ThrottleSource& source, Clock::time_point now) cons
            it->second.failures >= max_failures_;
 }
 
+bool Throttle::any_blocked_for(std::string_view user, Clock::time_point now) {
+    forget_expired(now);
+    return blocked_per_user_.find(user) != blocked_per_user_.end();
+}
+
 void Throttle::record_failure(const ThrottleSource& source, Clock::time_point now) {
+    forget_expired(now);
     auto it = sources_.find(source);
     if (it == sources_.end()) {
         if (sources_.size() >= max_sources_) {
             forget_oldest();
         }
         oldest_first_.push_back(source);
-        sources_.emplace(source, Window{now, 1, std::prev(oldest_first_.end())});
-        return;
+        it = sources_.emplace(source, Window{now, 0, std::prev(oldest_first_.end())}).first;
     }
-    Window& w = it->second;
-    if (expired(w, now)) {
-        // A new window starts now: it becomes the youngest.
-        oldest_first_.splice(oldest_first_.end(), oldest_first_, w.age);
-        w.start = now;
-        w.failures = 0;
+    if (++it->second.failures == max_failures_) {
+        count_blocked(source, +1);
     }
-    ++w.failures;
 }
 
 void Throttle::record_success(const ThrottleSource& source) {
     const auto it = sources_.find(source);
     if (it != sources_.end()) {
-        oldest_first_.erase(it->second.age);
-        sources_.erase(it);
+        forget(it);
     }
 }
 
+void Throttle::forget(std::map<ThrottleSource, Window>::iterator it) {
+    if (it->second.failures >= max_failures_) {
+        count_blocked(it->first, -1);
+    }
+    oldest_first_.erase(it->second.age);
+    sources_.erase(it);
+}
+
 void Throttle::forget_oldest() {
-    sources_.erase(oldest_first_.front());
-    oldest_first_.pop_front();
+    forget(sources_.find(oldest_first_.front()));
+}
+
+// Windows start in list order, so the expired ones are at its front: an
+// expired source is as good as new, and forgetting it keeps the table and
+// blocked_per_user_ current in O(1) per source.
+void Throttle::forget_expired(Clock::time_point now) {
+    while (!oldest_first_.empty()) {
+        const auto it = sources_.find(oldest_first_.front());
+        if (!expired(it->second, now)) {
+            return;
+        }
+        forget(it);
+    }
+}
+
+void Throttle::count_blocked(const ThrottleSource& source, int delta) {
+    if (delta > 0) {
+        ++blocked_per_user_[source.user];
+        return;
+    }
+    const auto found = blocked_per_user_.find(source.user);
+    if (found != blocked_per_user_.end() && --found->second == 0) {
+        blocked_per_user_.erase(found);
+    }
 }
 
 } // namespace apitoken::daemon

@@ -1,6 +1,7 @@
 #include "ipc/bus_api.hpp"
 
 #include <array>
+#include <string_view>
 #include <utility>
 
 namespace apitoken::ipc {
@@ -18,6 +19,18 @@ constexpr std::array<std::pair<Error, const char*>, 10> kErrorNames{{
     {Error::TooManyTokens, "io.apitoken1.Error.TooManyTokens"},
     {Error::Failed, "io.apitoken1.Error.Failed"},
 }};
+
+// The composite signatures are spelled out whole (for readers and for
+// the interface test); they must agree with their parts.
+constexpr bool composed_of(std::string_view whole, std::string_view before, std::string_view part,
+                           std::string_view after) {
+    return whole.size() == before.size() + part.size() + after.size() &&
+           whole.substr(0, before.size()) == before &&
+           whole.substr(before.size(), part.size()) == part &&
+           whole.substr(before.size() + part.size()) == after;
+}
+static_assert(composed_of(signature::kTokenInfo, "(", signature::kTokenInfoFields, ")"));
+static_assert(composed_of(signature::kListTokensOut, "a", signature::kTokenInfo, ""));
 
 } // namespace
 

@@ -3,6 +3,7 @@
 // The D-Bus contract of design.md in one place: names, signatures, errors.
 // Used by the daemon, the PAM module and the CLI alike.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -27,6 +28,51 @@ inline constexpr const char* kInterface = "io.apitoken1.Manager";
 // RevokeAllTokens(s user) -> (t revoked)
 // RenameToken(s user, s token_id, s name) -> ()
 // Properties: Version (s), TokenCount (t), MaxLifetime (x, 0 = unlimited)
+//
+// Newer methods take and return a{sv} (keys in namespace key below), so
+// that fields can be added without new signatures; unknown keys are ignored.
+// AuthenticateEx(s user, s token, a{sv} items) -> (s token_id, a{sv} info)
+//     items: service, rhost, ruser (PAM_RUSER), requester_uid (u: the real
+//     uid of the process the PAM module runs in). The daemon counts failed
+//     attempts per source; rhost, service, ruser and requester_uid name the
+//     source only when root or the auth group says so.
+// ListTokensEx(s user, a{sv} filter) -> (aa{sv} tokens)
+//     filter: all_users (b: every user's tokens, root and admins only),
+//     expiring_within (x seconds), unused_for (x seconds: not used, or never
+//     used, for that long).
+//     each token: id, name, user, uid (u), created, expires, last_used (x),
+//     use_count (t), last_service, last_rhost, services (as), orphaned (b),
+//     description, sources (as), max_uses (t), hosts (as), recent_sources
+//     (aa{sv}: rhost, service, first_used, last_used (x), count (t)),
+//     origin, origin_id, rotated_from, rotated_to (s, "" = none),
+//     grace_until (x), created_by (u), expiring_soon (b).
+//     Orphaned tokens (the owner's uid changed, or the owner is gone) are
+//     listed for root and admins only (ListTokens lists them for them too,
+//     unmarked), never for the user who now has the name.
+// CreateTokenEx(s user, s name, a{sv} options) -> (s token_id, s token, a{sv} info)
+//     options: expires (x; absent: the default lifetime, 0: never),
+//     services, sources (CIDRs), hosts (as), description (s), max_uses (t).
+//     info: the new token as ListTokensEx shows it.
+// UpdateToken(s user, s token_id, a{sv} changes) -> ()
+//     changes: name, description, services, sources, hosts, expires (as
+//     above), within the policy; never the secret.
+// RotateToken(s user, s token_id, a{sv} options) -> (s token_id, s token, a{sv} info)
+//     options: grace (x seconds the old token keeps working; 0: none),
+//     expires. The new token keeps the old one's settings.
+// RevokeTokens(s user, a{sv} filter) -> (as token_ids)
+//     filter: ids (as), unused_for (x), expired (b), all_users (b),
+//     dry_run (b: say what would go, revoke nothing).
+// LookupTokens(as token_ids) -> (aa{sv} states)
+//     for leak scanning, by public id only (at most kMaxLookupIds per
+//     call): each answer has id and state (live, revoked, expired,
+//     unknown) and, for ids the caller may see (own; root and admins: all),
+//     user and name. Anyone else's id answers exactly like one that does
+//     not exist: {id, state: unknown}. Counted per caller (throttled).
+// RevokeLeakedTokens(as tokens) -> (as token_ids)
+//     revokes whole tokens found leaked (at most kMaxLeakedTokens per
+//     call): possession of the secret is the proof, checked with Argon2id;
+//     answers the ids revoked. A wrong, unknown, malformed or already
+//     revoked token is left out, exactly alike. Anyone; throttled.
 namespace method {
 inline constexpr const char* kAuthenticate = "Authenticate";
 inline constexpr const char* kCreateToken = "CreateToken";
@@ -34,7 +80,69 @@ inline constexpr const char* kListTokens = "ListTokens";
 inline constexpr const char* kRevokeToken = "RevokeToken";
 inline constexpr const char* kRevokeAllTokens = "RevokeAllTokens";
 inline constexpr const char* kRenameToken = "RenameToken";
+inline constexpr const char* kAuthenticateEx = "AuthenticateEx";
+inline constexpr const char* kListTokensEx = "ListTokensEx";
+inline constexpr const char* kCreateTokenEx = "CreateTokenEx";
+inline constexpr const char* kUpdateToken = "UpdateToken";
+inline constexpr const char* kRotateToken = "RotateToken";
+inline constexpr const char* kRevokeTokens = "RevokeTokens";
+inline constexpr const char* kLookupTokens = "LookupTokens";
+inline constexpr const char* kRevokeLeakedTokens = "RevokeLeakedTokens";
 } // namespace method
+
+namespace key {
+inline constexpr const char* kService = "service";
+inline constexpr const char* kRhost = "rhost";
+inline constexpr const char* kRuser = "ruser";
+inline constexpr const char* kRequesterUid = "requester_uid";
+inline constexpr const char* kId = "id";
+inline constexpr const char* kName = "name";
+inline constexpr const char* kUser = "user";
+inline constexpr const char* kUid = "uid";
+inline constexpr const char* kCreated = "created";
+inline constexpr const char* kExpires = "expires";
+inline constexpr const char* kLastUsed = "last_used";
+inline constexpr const char* kUseCount = "use_count";
+inline constexpr const char* kLastService = "last_service";
+inline constexpr const char* kLastRhost = "last_rhost";
+inline constexpr const char* kServices = "services";
+inline constexpr const char* kOrphaned = "orphaned";
+inline constexpr const char* kDescription = "description";
+inline constexpr const char* kSources = "sources";
+inline constexpr const char* kMaxUses = "max_uses";
+inline constexpr const char* kHosts = "hosts";
+inline constexpr const char* kRecentSources = "recent_sources";
+inline constexpr const char* kFirstUsed = "first_used";
+inline constexpr const char* kCount = "count";
+inline constexpr const char* kOrigin = "origin";
+inline constexpr const char* kOriginId = "origin_id";
+inline constexpr const char* kRotatedFrom = "rotated_from";
+inline constexpr const char* kRotatedTo = "rotated_to";
+inline constexpr const char* kGraceUntil = "grace_until";
+inline constexpr const char* kCreatedBy = "created_by";
+inline constexpr const char* kExpiringSoon = "expiring_soon";
+inline constexpr const char* kAllUsers = "all_users";
+inline constexpr const char* kExpiringWithin = "expiring_within";
+inline constexpr const char* kUnusedFor = "unused_for";
+inline constexpr const char* kGrace = "grace";
+inline constexpr const char* kIds = "ids";
+inline constexpr const char* kExpired = "expired";
+inline constexpr const char* kDryRun = "dry_run";
+inline constexpr const char* kState = "state";
+} // namespace key
+
+// LookupTokens' states.
+namespace token_state {
+inline constexpr const char* kLive = "live";
+inline constexpr const char* kRevoked = "revoked";
+inline constexpr const char* kExpired = "expired";
+inline constexpr const char* kUnknown = "unknown";
+} // namespace token_state
+
+// Per call: LookupTokens is a store read per id, RevokeLeakedTokens an
+// Argon2id verify per token.
+inline constexpr std::size_t kMaxLookupIds = 1024;
+inline constexpr std::size_t kMaxLeakedTokens = 16;
 
 namespace signature {
 inline constexpr const char* kAuthenticateIn = "ssss";
@@ -42,12 +150,28 @@ inline constexpr const char* kAuthenticateOut = "s";
 inline constexpr const char* kCreateTokenIn = "ssxas";
 inline constexpr const char* kCreateTokenOut = "ssxx";
 inline constexpr const char* kListTokensIn = "s";
+inline constexpr const char* kTokenInfoFields = "ssxxxtssas";
 inline constexpr const char* kTokenInfo = "(ssxxxtssas)";
 inline constexpr const char* kListTokensOut = "a(ssxxxtssas)";
 inline constexpr const char* kRevokeTokenIn = "ss";
 inline constexpr const char* kRevokeAllTokensIn = "s";
 inline constexpr const char* kRevokeAllTokensOut = "t";
 inline constexpr const char* kRenameTokenIn = "sss";
+inline constexpr const char* kAuthenticateExIn = "ssa{sv}";
+inline constexpr const char* kAuthenticateExOut = "sa{sv}";
+inline constexpr const char* kListTokensExIn = "sa{sv}";
+inline constexpr const char* kListTokensExOut = "aa{sv}";
+inline constexpr const char* kCreateTokenExIn = "ssa{sv}";
+inline constexpr const char* kCreateTokenExOut = "ssa{sv}";
+inline constexpr const char* kUpdateTokenIn = "ssa{sv}";
+inline constexpr const char* kRotateTokenIn = "ssa{sv}";
+inline constexpr const char* kRotateTokenOut = "ssa{sv}";
+inline constexpr const char* kRevokeTokensIn = "sa{sv}";
+inline constexpr const char* kRevokeTokensOut = "as";
+inline constexpr const char* kLookupTokensIn = "as";
+inline constexpr const char* kLookupTokensOut = "aa{sv}";
+inline constexpr const char* kRevokeLeakedTokensIn = "as";
+inline constexpr const char* kRevokeLeakedTokensOut = "as";
 } // namespace signature
 
 inline constexpr std::int64_t kExpiresDefault = 0;

@@ -1,5 +1,9 @@
 #include "ipc/bus_client.hpp"
 
+#include "ipc/dictionary.hpp"
+#include "ipc/message_codec.hpp"
+#include "ipc/sd_handles.hpp"
+
 #include <systemd/sd-bus.h>
 
 #include <algorithm>
@@ -14,30 +18,6 @@
 
 namespace apitoken::ipc {
 namespace {
-
-struct MessageUnref {
-    void operator()(sd_bus_message* m) const noexcept { sd_bus_message_unref(m); }
-};
-using Message = std::unique_ptr<sd_bus_message, MessageUnref>;
-
-struct BusError {
-    sd_bus_error error = SD_BUS_ERROR_NULL;
-    BusError() = default;
-    BusError(const BusError&) = delete;
-    BusError& operator=(const BusError&) = delete;
-    BusError(BusError&&) = delete;
-    BusError& operator=(BusError&&) = delete;
-    ~BusError() { sd_bus_error_free(&error); }
-};
-
-struct StrvFree {
-    void operator()(char** strv) const noexcept {
-        for (char** s = strv; s != nullptr && *s != nullptr; ++s) {
-            free(*s); // NOLINT(cppcoreguidelines-no-malloc): sd-bus allocated it
-        }
-        free(static_cast<void*>(strv)); // NOLINT(cppcoreguidelines-no-malloc)
-    }
-};
 
 Outcome ok() {
     return {};
@@ -105,6 +85,11 @@ Outcome outcome_of(const sd_bus_error& error, int r) {
         return {Outcome::Kind::Refused, Error::AccessDenied,
                 "the D-Bus policy refused the call: " + message};
     }
+    if (name == SD_BUS_ERROR_UNKNOWN_METHOD) {
+        Outcome outcome = failed(Outcome::Kind::Failed, message);
+        outcome.unknown_method = true;
+        return outcome;
+    }
     if (means_unavailable_name(name) || means_unavailable_errno(errno_value)) {
         return failed(Outcome::Kind::Unavailable, message);
     }
@@ -123,20 +108,6 @@ Outcome reply_error(int r) {
                   "unexpected reply from apitokend: " + errno_text(-r));
 }
 
-bool has_nul(std::string_view text) {
-    return text.find('\0') != std::string_view::npos;
-}
-
-// sd-bus wants NUL-terminated strings; string_views need not be.
-std::string c_string(std::string_view text) {
-    return std::string(text);
-}
-
-struct BusUnref {
-    void operator()(sd_bus* bus) const noexcept { sd_bus_close_unref(bus); }
-};
-using Bus = std::unique_ptr<sd_bus, BusUnref>;
-
 constexpr const char* kDefaultSystemBusAddress = "unix:path=/run/dbus/system_bus_socket";
 
 std::uint64_t usec_until(std::chrono::steady_clock::time_point deadline) {
@@ -150,10 +121,10 @@ std::uint64_t usec_until(std::chrono::steady_clock::time_point deadline) {
 // seconds), and the first sd_bus_call() waits for them without any, so a
 // wedged bus daemon would hold a login that long.
 int connect_system_bus(std::chrono::steady_clock::time_point deadline, std::uint64_t timeout_usec,
-                       Bus& out) {
+                       BusPtr& out) {
     sd_bus* raw = nullptr;
     int r = sd_bus_new(&raw);
-    Bus bus(raw);
+    BusPtr bus(raw);
     if (r < 0) {
         return r;
     }
@@ -194,13 +165,10 @@ int connect_system_bus(std::chrono::steady_clock::time_point deadline, std::uint
 Client::Client(std::chrono::microseconds timeout) noexcept
     : timeout_usec_(static_cast<std::uint64_t>(std::max<std::int64_t>(timeout.count(), 1))),
       first_call_deadline_(std::chrono::steady_clock::now() + timeout) {
-    Bus bus;
-    const int r = connect_system_bus(first_call_deadline_, timeout_usec_, bus);
+    const int r = connect_system_bus(first_call_deadline_, timeout_usec_, bus_);
     if (r < 0) {
         connect_error_ = -r;
-        return;
     }
-    bus_ = bus.release();
 }
 
 std::uint64_t Client::call_timeout_usec() noexcept {
@@ -212,40 +180,117 @@ std::uint64_t Client::call_timeout_usec() noexcept {
     return std::max<std::uint64_t>(usec_until(first_call_deadline_), 1);
 }
 
-Client::~Client() {
-    sd_bus_close_unref(bus_);
-}
+Client::~Client() = default;
 
 namespace {
 
-// Builds, sends and waits for one method call. `append` adds the arguments,
-// `read` parses the reply; both return sd-bus style negative errno codes.
-template <typename Append, typename Read>
-Outcome call_method(sd_bus* bus, int connect_error, std::uint64_t timeout_usec, const char* method,
-                    bool sensitive, Append&& append, Read&& read) noexcept {
+// The arguments of a call, appended in order. Strings must not hold NUL
+// (sd-bus takes C strings); the token travels as a SensitiveString.
+bool has_nul(std::string_view text) {
+    return text.find('\0') != std::string_view::npos;
+}
+bool has_nul(const SensitiveString& text) {
+    return has_nul(text.view());
+}
+bool has_nul(const std::vector<SensitiveString>& texts) {
+    return std::ranges::any_of(texts, [](const SensitiveString& t) { return has_nul(t); });
+}
+template <typename T>
+bool has_nul(const T& /*not a string*/) {
+    return false;
+}
+
+int append_one(sd_bus_message* m, std::string_view text) {
+    const std::string c_string(text);
+    return sd_bus_message_append_basic(m, 's', c_string.c_str());
+}
+int append_one(sd_bus_message* m, const SensitiveString& secret) {
+    return sd_bus_message_append_basic(m, 's', secret.c_str());
+}
+int append_one(sd_bus_message* m, const std::vector<SensitiveString>& secrets) {
+    int r = sd_bus_message_open_container(m, 'a', "s");
+    for (auto it = secrets.begin(); r >= 0 && it != secrets.end(); ++it) {
+        r = append_one(m, *it);
+    }
+    return r < 0 ? r : sd_bus_message_close_container(m);
+}
+int append_one(sd_bus_message* m, std::int64_t value) {
+    return sd_bus_message_append_basic(m, 'x', &value);
+}
+int append_one(sd_bus_message* m, const std::vector<std::string>& values) {
+    return append_strings(m, values);
+}
+int append_one(sd_bus_message* m, const Dictionary& dictionary) {
+    return append_dictionary(m, dictionary);
+}
+bool has_nul(const Dictionary& dictionary) {
+    return std::ranges::any_of(dictionary, [](const auto& entry) {
+        const auto& value = static_cast<const Value::variant&>(entry.second);
+        if (const auto* text = std::get_if<std::string>(&value)) {
+            return has_nul(*text);
+        }
+        if (const auto* texts = std::get_if<std::vector<std::string>>(&value)) {
+            return std::ranges::any_of(*texts, [](const auto& t) { return has_nul(t); });
+        }
+        return false;
+    });
+}
+
+Dictionary items_of(const AuthContext& context) {
+    Dictionary items{{key::kService, std::string(context.service)},
+                     {key::kRhost, std::string(context.rhost)}};
+    if (!context.ruser.empty()) {
+        items.emplace(key::kRuser, std::string(context.ruser));
+    }
+    if (context.requester_uid) {
+        items.emplace(key::kRequesterUid, *context.requester_uid);
+    }
+    return items;
+}
+
+template <typename... Args>
+int append_all(sd_bus_message* m, const Args&... args) {
+    int r = 0;
+    // Stops at the first failure: && short-circuits the fold.
+    static_cast<void>((((r = append_one(m, args)) >= 0) && ...));
+    return r;
+}
+
+int read_nothing(sd_bus_message* /*reply*/) {
+    return 0;
+}
+
+} // namespace
+
+// Builds, sends and waits for one method call; `read` parses the reply
+// (a negative errno on failure). Every failure becomes an Outcome here.
+template <typename Read, typename... Args>
+Outcome Client::call(const char* method, Secrecy secrecy, Read&& read,
+                     const Args&... args) noexcept {
     try {
-        if (bus == nullptr) {
-            return no_bus(connect_error);
+        if ((has_nul(args) || ...)) {
+            return {Outcome::Kind::Refused, Error::InvalidArgument,
+                    std::string("an argument of ") + method + " contains a NUL byte"};
         }
+        const std::uint64_t timeout = call_timeout_usec();
+        if (!bus_) {
+            return no_bus(connect_error_);
+        }
+        const bool sensitive = secrecy == Secrecy::Sensitive;
         sd_bus_message* raw = nullptr;
-        int r =
-            sd_bus_message_new_method_call(bus, &raw, kBusName, kObjectPath, kInterface, method);
-        Message call(raw);
-        if (r < 0) {
-            return reply_error(r);
-        }
-        if (sensitive && (r = sd_bus_message_sensitive(call.get())) < 0) {
-            return reply_error(r);
-        }
-        if ((r = append(call.get())) < 0) {
+        int r = sd_bus_message_new_method_call(bus_.get(), &raw, kBusName, kObjectPath, kInterface,
+                                               method);
+        const MessagePtr call(raw);
+        if (r < 0 || (sensitive && (r = sd_bus_message_sensitive(call.get())) < 0) ||
+            (r = append_all(call.get(), args...)) < 0) {
             return reply_error(r);
         }
         BusError error;
         sd_bus_message* raw_reply = nullptr;
-        r = sd_bus_call(bus, call.get(), timeout_usec, &error.error, &raw_reply);
-        const Message reply(raw_reply);
+        r = sd_bus_call(bus_.get(), call.get(), timeout, error.get(), &raw_reply);
+        const MessagePtr reply(raw_reply);
         if (r < 0) {
-            return outcome_of(error.error, r);
+            return outcome_of(*error, r);
         }
         if (sensitive) {
             sd_bus_message_sensitive(reply.get());
@@ -261,222 +306,201 @@ Outcome call_method(sd_bus* bus, int connect_error, std::uint64_t timeout_usec, 
     }
 }
 
-int read_nothing(sd_bus_message* /*reply*/) {
-    return 0;
-}
-
-Outcome invalid(const char* what) {
-    return {Outcome::Kind::Refused, Error::InvalidArgument,
-            std::string(what) + " contains a NUL byte"};
-}
-
-int read_token_info(sd_bus_message* reply, TokenInfo& info) {
-    const char* id = nullptr;
-    const char* name = nullptr;
-    const char* last_service = nullptr;
-    const char* last_rhost = nullptr;
-    int r = sd_bus_message_read(reply, "ssxxxtss", &id, &name, &info.created, &info.expires,
-                                &info.last_used, &info.use_count, &last_service, &last_rhost);
-    if (r < 0) {
-        return r;
-    }
-    info.id = id, info.name = name, info.last_service = last_service, info.last_rhost = last_rhost;
-    char** raw_services = nullptr;
-    r = sd_bus_message_read_strv(reply, &raw_services);
-    const std::unique_ptr<char*, StrvFree> services(raw_services);
-    if (r < 0) {
-        return r;
-    }
-    for (char** s = raw_services; s != nullptr && *s != nullptr; ++s) {
-        info.services.emplace_back(*s);
-    }
-    return 0;
-}
-
-int read_token_list(sd_bus_message* reply, std::vector<TokenInfo>& out) {
-    int r = sd_bus_message_enter_container(reply, 'a', signature::kTokenInfo);
-    if (r < 0) {
-        return r;
-    }
-    while ((r = sd_bus_message_enter_container(reply, 'r', "ssxxxtssas")) > 0) {
-        TokenInfo info;
-        if ((r = read_token_info(reply, info)) < 0 ||
-            (r = sd_bus_message_exit_container(reply)) < 0) {
+Outcome Client::authenticate(std::string_view user, std::string_view token,
+                             const AuthContext& context, std::string* token_id) noexcept {
+    try {
+        const SensitiveString secret(token);
+        const auto read_id = [&](sd_bus_message* reply) {
+            const char* id = nullptr;
+            const int r = sd_bus_message_read_basic(reply, 's', &id);
+            if (r >= 0 && token_id != nullptr) {
+                *token_id = id;
+            }
             return r;
+        };
+        Outcome outcome = call(method::kAuthenticateEx, Secrecy::Sensitive, read_id, user, secret,
+                               items_of(context));
+        if (outcome.unknown_method) {
+            outcome = call(method::kAuthenticate, Secrecy::Sensitive, read_id, user, secret,
+                           context.service, context.rhost);
         }
-        out.push_back(std::move(info));
+        return outcome;
+    } catch (...) {
+        return out_of_memory();
     }
-    return r < 0 ? r : sd_bus_message_exit_container(reply);
 }
-
-int append_strv(sd_bus_message* m, const std::vector<std::string>& values) {
-    int r = sd_bus_message_open_container(m, 'a', "s");
-    for (const auto& value : values) {
-        if (r >= 0) {
-            r = sd_bus_message_append_basic(m, 's', value.c_str());
-        }
-    }
-    return r < 0 ? r : sd_bus_message_close_container(m);
-}
-
-} // namespace
 
 Outcome Client::authenticate(std::string_view user, std::string_view token,
                              std::string_view service, std::string_view rhost,
                              std::string* token_id) noexcept {
-    try {
-        if (has_nul(user) || has_nul(token) || has_nul(service) || has_nul(rhost)) {
-            return invalid("an argument");
-        }
-        const SensitiveString secret(token);
-        const std::string u = c_string(user);
-        const std::string s = c_string(service);
-        const std::string h = c_string(rhost);
-        return call_method(
-            bus_, connect_error_, call_timeout_usec(), method::kAuthenticate, true,
-            [&](sd_bus_message* m) {
-                return sd_bus_message_append(m, "ssss", u.c_str(), secret.c_str(), s.c_str(),
-                                             h.c_str());
-            },
-            [&](sd_bus_message* reply) {
-                const char* id = nullptr;
-                const int r = sd_bus_message_read(reply, "s", &id);
-                if (r >= 0 && token_id != nullptr) {
-                    *token_id = id;
-                }
-                return r;
-            });
-    } catch (...) {
-        return out_of_memory();
-    }
+    return authenticate(user, token, AuthContext{service, rhost, {}, std::nullopt}, token_id);
 }
 
 Outcome Client::create_token(std::string_view user, std::string_view name, std::int64_t expires,
                              const std::vector<std::string>& services, CreatedToken& out) noexcept {
-    try {
-        if (has_nul(user) || has_nul(name)) {
-            return invalid("the user or token name");
-        }
-        const std::string u = c_string(user);
-        const std::string n = c_string(name);
-        return call_method(
-            bus_, connect_error_, call_timeout_usec(), method::kCreateToken, true,
-            [&](sd_bus_message* m) {
-                const int r = sd_bus_message_append(m, "ssx", u.c_str(), n.c_str(), expires);
-                return r < 0 ? r : append_strv(m, services);
-            },
-            [&](sd_bus_message* reply) {
-                const char* id = nullptr;
-                const char* token = nullptr;
-                const int r =
-                    sd_bus_message_read(reply, "ssxx", &id, &token, &out.created, &out.expires);
-                if (r >= 0) {
-                    out.id = id;
-                    out.token = SensitiveString(token);
-                }
-                return r;
-            });
-    } catch (...) {
-        return out_of_memory();
-    }
+    return call(
+        method::kCreateToken, Secrecy::Sensitive,
+        [&](sd_bus_message* reply) {
+            const char* id = nullptr;
+            const char* token = nullptr;
+            const int r =
+                sd_bus_message_read(reply, "ssxx", &id, &token, &out.created, &out.expires);
+            if (r >= 0) {
+                out.id = id;
+                out.token = SensitiveString(token);
+            }
+            return r;
+        },
+        user, name, expires, services);
 }
 
 Outcome Client::list_tokens(std::string_view user, std::vector<TokenInfo>& out) noexcept {
+    return call(
+        method::kListTokens, Secrecy::Public,
+        [&](sd_bus_message* reply) { return read_token_list(reply, out); }, user);
+}
+
+Outcome Client::list_tokens_ex(std::string_view user, const Dictionary& filter,
+                               std::vector<TokenInfo>& out) noexcept {
     try {
-        if (has_nul(user)) {
-            return invalid("the user");
+        std::vector<Dictionary> tokens;
+        Outcome outcome = call(
+            method::kListTokensEx, Secrecy::Public,
+            [&](sd_bus_message* reply) { return read_dictionaries(reply, tokens, kReplyLimits); },
+            user, filter);
+        if (outcome.unknown_method) {
+            return list_tokens(user, out);
         }
-        const std::string u = c_string(user);
-        return call_method(
-            bus_, connect_error_, call_timeout_usec(), method::kListTokens, false,
-            [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", u.c_str()); },
-            [&](sd_bus_message* reply) { return read_token_list(reply, out); });
+        for (const auto& token : tokens) {
+            out.push_back(token_info_of(token));
+        }
+        return outcome;
     } catch (...) {
         return out_of_memory();
     }
+}
+
+namespace {
+
+// (s id, s token, a{sv} info) of CreateTokenEx and RotateToken.
+int read_created(sd_bus_message* reply, CreatedToken& out) {
+    const char* id = nullptr;
+    const char* token = nullptr;
+    int r = sd_bus_message_read(reply, "ss", &id, &token);
+    if (r < 0) {
+        return r;
+    }
+    out.id = id;
+    out.token = SensitiveString(token);
+    Dictionary info;
+    if ((r = read_dictionary(reply, info, kReplyLimits)) < 0) {
+        return r;
+    }
+    out.info = token_info_of(info);
+    out.created = out.info.created;
+    out.expires = out.info.expires;
+    return 0;
+}
+
+} // namespace
+
+Outcome Client::create_token_ex(std::string_view user, std::string_view name,
+                                const Dictionary& options, CreatedToken& out) noexcept {
+    return call(
+        method::kCreateTokenEx, Secrecy::Sensitive,
+        [&](sd_bus_message* reply) { return read_created(reply, out); }, user, name, options);
+}
+
+Outcome Client::update_token(std::string_view user, std::string_view token_id,
+                             const Dictionary& changes) noexcept {
+    return call(method::kUpdateToken, Secrecy::Public, read_nothing, user, token_id, changes);
+}
+
+Outcome Client::rotate_token(std::string_view user, std::string_view token_id,
+                             const Dictionary& options, CreatedToken& out) noexcept {
+    return call(
+        method::kRotateToken, Secrecy::Sensitive,
+        [&](sd_bus_message* reply) { return read_created(reply, out); }, user, token_id, options);
+}
+
+Outcome Client::revoke_tokens(std::string_view user, const Dictionary& filter,
+                              std::vector<std::string>& revoked) noexcept {
+    return call(
+        method::kRevokeTokens, Secrecy::Public,
+        [&](sd_bus_message* reply) { return read_strings(reply, revoked); }, user, filter);
 }
 
 Outcome Client::revoke_token(std::string_view user, std::string_view token_id) noexcept {
-    try {
-        if (has_nul(user) || has_nul(token_id)) {
-            return invalid("the user or token id");
-        }
-        const std::string u = c_string(user);
-        const std::string id = c_string(token_id);
-        return call_method(
-            bus_, connect_error_, call_timeout_usec(), method::kRevokeToken, false,
-            [&](sd_bus_message* m) {
-                return sd_bus_message_append(m, "ss", u.c_str(), id.c_str());
-            },
-            read_nothing);
-    } catch (...) {
-        return out_of_memory();
-    }
+    return call(method::kRevokeToken, Secrecy::Public, read_nothing, user, token_id);
 }
 
 Outcome Client::revoke_all_tokens(std::string_view user, std::uint64_t& revoked) noexcept {
-    try {
-        if (has_nul(user)) {
-            return invalid("the user");
-        }
-        const std::string u = c_string(user);
-        return call_method(
-            bus_, connect_error_, call_timeout_usec(), method::kRevokeAllTokens, false,
-            [&](sd_bus_message* m) { return sd_bus_message_append(m, "s", u.c_str()); },
-            [&](sd_bus_message* reply) { return sd_bus_message_read(reply, "t", &revoked); });
-    } catch (...) {
-        return out_of_memory();
-    }
+    return call(
+        method::kRevokeAllTokens, Secrecy::Public,
+        [&](sd_bus_message* reply) { return sd_bus_message_read(reply, "t", &revoked); }, user);
 }
 
 Outcome Client::rename_token(std::string_view user, std::string_view token_id,
                              std::string_view name) noexcept {
+    return call(method::kRenameToken, Secrecy::Public, read_nothing, user, token_id, name);
+}
+
+Outcome Client::lookup_tokens(const std::vector<std::string>& token_ids,
+                              std::vector<TokenLookup>& out) noexcept {
     try {
-        if (has_nul(user) || has_nul(token_id) || has_nul(name)) {
-            return invalid("an argument");
+        std::vector<Dictionary> answers;
+        Outcome outcome = call(
+            method::kLookupTokens, Secrecy::Public,
+            [&](sd_bus_message* reply) { return read_dictionaries(reply, answers, kReplyLimits); },
+            token_ids);
+        for (const auto& answer : answers) {
+            bool wrong_type = false;
+            const auto text = [&](const char* key) {
+                return value_of<std::string>(answer, key, wrong_type).value_or("");
+            };
+            out.push_back({text(key::kId), text(key::kState), text(key::kUser), text(key::kName)});
         }
-        const std::string u = c_string(user);
-        const std::string id = c_string(token_id);
-        const std::string n = c_string(name);
-        return call_method(
-            bus_, connect_error_, call_timeout_usec(), method::kRenameToken, false,
-            [&](sd_bus_message* m) {
-                return sd_bus_message_append(m, "sss", u.c_str(), id.c_str(), n.c_str());
-            },
-            read_nothing);
+        return outcome;
     } catch (...) {
         return out_of_memory();
     }
 }
 
+Outcome Client::revoke_leaked_tokens(const std::vector<SensitiveString>& tokens,
+                                     std::vector<std::string>& revoked) noexcept {
+    return call(
+        method::kRevokeLeakedTokens, Secrecy::Sensitive,
+        [&](sd_bus_message* reply) { return read_strings(reply, revoked); }, tokens);
+}
+
 Outcome Client::status(DaemonStatus& out) noexcept {
     try {
-        if (bus_ == nullptr) {
+        if (!bus_) {
             return no_bus(connect_error_);
         }
         BusError error;
         char* version = nullptr;
-        int r = sd_bus_get_property_string(bus_, kBusName, kObjectPath, kInterface, "Version",
-                                           &error.error, &version);
+        int r = sd_bus_get_property_string(bus_.get(), kBusName, kObjectPath, kInterface, "Version",
+                                           error.get(), &version);
         if (r < 0) {
-            return outcome_of(error.error, r);
+            return outcome_of(*error, r);
         }
         out.version = version;
         free(version); // NOLINT(cppcoreguidelines-no-malloc): sd-bus allocated it
-        r = sd_bus_get_property_trivial(bus_, kBusName, kObjectPath, kInterface, "MaxLifetime",
-                                        &error.error, 'x', &out.max_lifetime);
+        r = sd_bus_get_property_trivial(bus_.get(), kBusName, kObjectPath, kInterface,
+                                        "MaxLifetime", error.get(), 'x', &out.max_lifetime);
         if (r < 0) {
-            return outcome_of(error.error, r);
+            return outcome_of(*error, r);
         }
         // Only root and the admin group may read the total; others get no count.
-        sd_bus_error_free(&error.error);
-        r = sd_bus_get_property_trivial(bus_, kBusName, kObjectPath, kInterface, "TokenCount",
-                                        &error.error, 't', &out.token_count);
+        error.clear();
+        r = sd_bus_get_property_trivial(bus_.get(), kBusName, kObjectPath, kInterface, "TokenCount",
+                                        error.get(), 't', &out.token_count);
         out.token_count_known = r >= 0;
-        if (r < 0 && outcome_of(error.error, r).refused_with(Error::AccessDenied)) {
+        if (r < 0 && outcome_of(*error, r).refused_with(Error::AccessDenied)) {
             r = 0;
         }
-        return r < 0 ? outcome_of(error.error, r) : ok();
+        return r < 0 ? outcome_of(*error, r) : ok();
     } catch (...) {
         return out_of_memory();
     }

@@ -1,15 +1,16 @@
 #pragma once
 
 #include "ipc/bus_api.hpp"
+#include "ipc/sd_handles.hpp"
 #include "ipc/sensitive_string.hpp"
+#include "ipc/token_info.hpp"
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-struct sd_bus;
 
 namespace apitoken::ipc {
 
@@ -28,6 +29,8 @@ struct Outcome {
     // Unavailable because there is no system bus to connect to (dbus is not
     // running), not because apitokend is missing from it.
     bool no_bus = false;
+    // The daemon does not have the method (an older apitokend).
+    bool unknown_method = false;
 
     [[nodiscard]] bool ok() const noexcept { return kind == Kind::Ok; }
     [[nodiscard]] bool refused_with(Error e) const noexcept {
@@ -35,23 +38,30 @@ struct Outcome {
     }
 };
 
+// Where an authentication comes from, as the service (the PAM module)
+// reports it. The daemon counts failed attempts per source; it believes
+// these only from root and the auth group.
+struct AuthContext {
+    std::string_view service;                   // PAM_SERVICE
+    std::string_view rhost;                     // PAM_RHOST
+    std::string_view ruser;                     // PAM_RUSER
+    std::optional<std::uint32_t> requester_uid; // getuid() of the service's process
+};
+
 struct CreatedToken {
     std::string id;
     SensitiveString token;
     std::int64_t created = 0;
     std::int64_t expires = 0; // 0: never
+    TokenInfo info;           // CreateTokenEx, RotateToken: the whole record
 };
 
-struct TokenInfo {
+// One answer of LookupTokens: user and name only for ids the caller may see.
+struct TokenLookup {
     std::string id;
+    std::string state; // token_state::kLive, kRevoked, kExpired, kUnknown
+    std::string user;
     std::string name;
-    std::int64_t created = 0;
-    std::int64_t expires = 0;   // 0: never
-    std::int64_t last_used = 0; // 0: never
-    std::uint64_t use_count = 0;
-    std::string last_service;
-    std::string last_rhost;
-    std::vector<std::string> services; // empty: any
 };
 
 struct DaemonStatus {
@@ -81,22 +91,48 @@ public:
     ~Client();
 
     // The message carrying the token is marked sensitive, so sd-bus wipes it.
+    // AuthenticateEx; a daemon that does not know it yet gets Authenticate
+    // (service and rhost only).
+    Outcome authenticate(std::string_view user, std::string_view token, const AuthContext& context,
+                         std::string* token_id = nullptr) noexcept;
     Outcome authenticate(std::string_view user, std::string_view token, std::string_view service,
                          std::string_view rhost, std::string* token_id = nullptr) noexcept;
     Outcome create_token(std::string_view user, std::string_view name, std::int64_t expires,
                          const std::vector<std::string>& services, CreatedToken& out) noexcept;
     Outcome list_tokens(std::string_view user, std::vector<TokenInfo>& out) noexcept;
+    // ListTokensEx (orphaned tokens for root and admins, owner and uid of
+    // each); ListTokens from a daemon that does not know it yet.
+    Outcome list_tokens_ex(std::string_view user, const Dictionary& filter,
+                           std::vector<TokenInfo>& out) noexcept;
+    // The a{sv} methods (bus_api.hpp has their keys).
+    Outcome create_token_ex(std::string_view user, std::string_view name, const Dictionary& options,
+                            CreatedToken& out) noexcept;
+    Outcome update_token(std::string_view user, std::string_view token_id,
+                         const Dictionary& changes) noexcept;
+    Outcome rotate_token(std::string_view user, std::string_view token_id,
+                         const Dictionary& options, CreatedToken& out) noexcept;
+    Outcome revoke_tokens(std::string_view user, const Dictionary& filter,
+                          std::vector<std::string>& revoked) noexcept;
     Outcome revoke_token(std::string_view user, std::string_view token_id) noexcept;
     Outcome revoke_all_tokens(std::string_view user, std::uint64_t& revoked) noexcept;
     Outcome rename_token(std::string_view user, std::string_view token_id,
                          std::string_view name) noexcept;
     Outcome status(DaemonStatus& out) noexcept;
+    // Leak scanning: at most kMaxLookupIds ids, kMaxLeakedTokens tokens per
+    // call (the message carrying tokens is marked sensitive).
+    Outcome lookup_tokens(const std::vector<std::string>& token_ids,
+                          std::vector<TokenLookup>& out) noexcept;
+    Outcome revoke_leaked_tokens(const std::vector<SensitiveString>& tokens,
+                                 std::vector<std::string>& revoked) noexcept;
 
 private:
+    enum class Secrecy { Public, Sensitive }; // Sensitive: sd-bus wipes the messages
+    template <typename Read, typename... Args>
+    Outcome call(const char* method, Secrecy secrecy, Read&& read, const Args&... args) noexcept;
     // What is left of the first call's deadline, then the whole timeout.
     [[nodiscard]] std::uint64_t call_timeout_usec() noexcept;
 
-    sd_bus* bus_ = nullptr;
+    BusPtr bus_;
     int connect_error_ = 0;
     std::uint64_t timeout_usec_ = 0;
     std::chrono::steady_clock::time_point first_call_deadline_;

@@ -2,19 +2,21 @@
 // with one bus call, maps the answer (outcome_mapping). Loaded into other
 // people's processes: exports only pam_sm_*, lets no exception out, starts
 // no thread, keeps no global state, and wipes the token after use.
+#include "contract/token_shape.hpp"
 #include "ipc/bus_client.hpp"
 #include "ipc/sensitive_string.hpp"
 #include "pam_module/module_options.hpp"
 #include "pam_module/outcome_mapping.hpp"
-#include "store/token_shape.hpp"
 
 #define PAM_SM_AUTH
 #include <security/pam_ext.h>
 #include <security/pam_modules.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -35,20 +37,44 @@ std::string item_text(pam_handle_t* pamh, int item) {
     return static_cast<const char*>(value);
 }
 
-// The conversation's answer is malloc'ed by the application: copy it into
-// wiped memory, then wipe and free the original.
-int prompt_for_token(pam_handle_t* pamh, SensitiveString& token) {
+// A PAM call that failed, logged where it failed, as systemd's pam-util.c
+// does: what was attempted and pam_strerror's words for `rc`. PAM_CONV_AGAIN
+// is a non-blocking application asking to be called again, not a failure:
+// logged only with `debug`.
+void log_pam_failure(pam_handle_t* pamh, const ModuleOptions& options, int rc,
+                     const char* attempted) {
+    if (rc != PAM_CONV_AGAIN) {
+        pam_syslog(pamh, LOG_ERR, "%s: %s", attempted, pam_strerror(pamh, rc));
+    } else if (options.debug) {
+        pam_syslog(pamh, LOG_DEBUG, "%s: %s", attempted, pam_strerror(pamh, rc));
+    }
+}
+
+// The conversation's answer, malloc'ed by the application: wiped and freed
+// on every path out, a bad_alloc while copying it included.
+struct WipeAndFree {
+    void operator()(char* text) const noexcept {
+        explicit_bzero(text, std::strlen(text));
+        std::free(text); // NOLINT(cppcoreguidelines-no-malloc): the application malloc'ed it
+    }
+};
+using PromptAnswer = std::unique_ptr<char, WipeAndFree>;
+
+// Asks through the conversation: the answer is copied into `token` (wiped
+// memory), and the application's copy is wiped and freed with `answer`.
+int prompt_for_token(pam_handle_t* pamh, const ModuleOptions& options, SensitiveString& token) {
     char* response = nullptr;
     const int rc = pam_prompt(pamh, PAM_PROMPT_ECHO_OFF, &response, "API token: ");
+    const PromptAnswer answer(response);
     if (rc != PAM_SUCCESS) {
+        log_pam_failure(pamh, options, rc, "cannot ask for the API token (pam_prompt)");
         return rc == PAM_BUF_ERR ? PAM_BUF_ERR : PAM_CONV_ERR;
     }
-    if (response == nullptr) {
+    if (answer == nullptr) {
+        pam_syslog(pamh, LOG_ERR, "cannot ask for the API token (pam_prompt): no answer");
         return PAM_CONV_ERR;
     }
-    token = SensitiveString(response);
-    explicit_bzero(response, std::strlen(response));
-    std::free(response); // NOLINT(cppcoreguidelines-no-malloc): the application malloc'ed it
+    token = SensitiveString(answer.get());
     return PAM_SUCCESS;
 }
 
@@ -69,7 +95,7 @@ int get_token(pam_handle_t* pamh, const ModuleOptions& options, SensitiveString&
         }
     }
     prompted = true;
-    return prompt_for_token(pamh, token);
+    return prompt_for_token(pamh, options, token);
 }
 
 void log_outcome(pam_handle_t* pamh, const ModuleOptions& options, const std::string& user,
@@ -91,13 +117,13 @@ void log_outcome(pam_handle_t* pamh, const ModuleOptions& options, const std::st
     }
 }
 
-int authenticate(pam_handle_t* pamh, int argc, const char** argv) {
-    const ModuleOptions options = apitoken::pam::parse_module_options(argc, argv);
-    for (const auto& unknown : options.unknown) {
-        pam_syslog(pamh, LOG_WARNING, "ignoring unknown or invalid option \"%s\"", unknown.c_str());
-    }
+// The user being authenticated, or the PAM code to return.
+int get_user_name(pam_handle_t* pamh, const ModuleOptions& options, std::string& out) {
     const char* user = nullptr;
     int rc = pam_get_user(pamh, &user, nullptr);
+    if (rc != PAM_SUCCESS) {
+        log_pam_failure(pamh, options, rc, "cannot get the user name (pam_get_user)");
+    }
     const bool has_name = user != nullptr && *user != '\0';
     if ((rc = apitoken::pam::pam_code_for_get_user(rc, has_name, options)) != PAM_SUCCESS) {
         return rc;
@@ -105,7 +131,52 @@ int authenticate(pam_handle_t* pamh, int argc, const char** argv) {
     if (!has_name || user == nullptr) { // never: success means a name (said for the analyzer)
         return PAM_SERVICE_ERR;
     }
-    const std::string user_name = user;
+    out = user;
+    return PAM_SUCCESS;
+}
+
+// One call to apitokend, with what the service knows about the request.
+int ask_daemon(pam_handle_t* pamh, const ModuleOptions& options, const std::string& user,
+               SensitiveString& token) {
+    const std::string service = item_text(pamh, PAM_SERVICE);
+    const std::string rhost = item_text(pamh, PAM_RHOST);
+    const std::string ruser = item_text(pamh, PAM_RUSER);
+    // Who runs the service's process: in a setuid program such as su, the
+    // user who started it. With the service and PAM_RUSER it tells local
+    // requesters apart, so that one user's wrong guesses do not lock the
+    // token's owner out (the daemon believes it only from root and the
+    // auth group).
+    const uid_t requester = getuid();
+    if (options.debug) {
+        pam_syslog(pamh, LOG_DEBUG,
+                   "user %s, service %s, rhost %s, ruser %s, uid %u: asking apitokend "
+                   "(timeout %lld ms)",
+                   user.c_str(), service.c_str(), rhost.c_str(), ruser.c_str(), requester,
+                   static_cast<long long>(options.timeout.count()));
+    }
+    std::string token_id;
+    apitoken::ipc::Outcome outcome;
+    {
+        apitoken::ipc::Client client(options.timeout);
+        outcome = client.authenticate(user, token.view(),
+                                      apitoken::ipc::AuthContext{service, rhost, ruser, requester},
+                                      &token_id);
+    }
+    token.clear();
+    log_outcome(pamh, options, user, outcome, token_id);
+    return apitoken::pam::pam_code_for(outcome, options);
+}
+
+int authenticate(pam_handle_t* pamh, int argc, const char** argv) {
+    const ModuleOptions options = apitoken::pam::parse_module_options(argc, argv);
+    for (const auto& unknown : options.unknown) {
+        pam_syslog(pamh, LOG_WARNING, "ignoring unknown or invalid option \"%s\"", unknown.c_str());
+    }
+    std::string user;
+    int rc = get_user_name(pamh, options, user);
+    if (rc != PAM_SUCCESS) {
+        return rc;
+    }
     SensitiveString token;
     bool prompted = false;
     if ((rc = get_token(pamh, options, token, prompted)) != PAM_SUCCESS) {
@@ -114,33 +185,19 @@ int authenticate(pam_handle_t* pamh, int argc, const char** argv) {
     // Whatever was typed is offered to later modules (pam_unix try_first_pass):
     // in a token-or-password stack it may be the password.
     if (prompted && (rc = pam_set_item(pamh, PAM_AUTHTOK, token.c_str())) != PAM_SUCCESS) {
+        log_pam_failure(pamh, options, rc,
+                        "cannot offer the token to later modules (pam_set_item PAM_AUTHTOK)");
         return rc;
     }
     // A password typed at our prompt never leaves this process.
     if (!apitoken::store::has_token_shape(token.view())) {
         if (options.debug) {
             pam_syslog(pamh, LOG_DEBUG, "user %s: input is not an API token; apitokend not asked",
-                       user_name.c_str());
+                       user.c_str());
         }
         return PAM_AUTH_ERR;
     }
-    const std::string service = item_text(pamh, PAM_SERVICE);
-    const std::string rhost = item_text(pamh, PAM_RHOST);
-    if (options.debug) {
-        pam_syslog(pamh, LOG_DEBUG,
-                   "user %s, service %s, rhost %s: asking apitokend (timeout %lld ms)",
-                   user_name.c_str(), service.c_str(), rhost.c_str(),
-                   static_cast<long long>(options.timeout.count()));
-    }
-    std::string token_id;
-    apitoken::ipc::Outcome outcome;
-    {
-        apitoken::ipc::Client client(options.timeout);
-        outcome = client.authenticate(user_name, token.view(), service, rhost, &token_id);
-    }
-    token.clear();
-    log_outcome(pamh, options, user_name, outcome, token_id);
-    return apitoken::pam::pam_code_for(outcome, options);
+    return ask_daemon(pamh, options, user, token);
 }
 
 } // namespace

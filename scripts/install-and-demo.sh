@@ -5,7 +5,8 @@
 #   3. creates the apitoken user and groups, the state directory,
 #   4. starts the service the way the host allows: systemctl where systemd
 #      is PID 1; otherwise starts the system dbus-daemon if none runs and
-#      runs apitokend in the background as the apitoken user,
+#      runs apitokend in the background as the apitoken user (its log:
+#      /var/log/apitokend.log, 0640 root:adm, rotated by logrotate),
 #   5. shows the main job: a token is created for a demo user, accepted by
 #      a PAM service (pamtester), revoked, and then refused.
 # Running it again rebuilds, reinstalls, restarts and repeats the demo.
@@ -44,6 +45,26 @@ running_apitokend() {
   [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = /usr/sbin/apitokend ] && echo "$pid"
 }
 
+# The log names users, token ids, services and remote hosts: root and adm
+# (Debian's group for reading logs) only, and so from before its first line.
+# An existing file gets that mode and owner too (this script used to create
+# it 0644); something other than a regular file there is not touched.
+# /etc/logrotate.d/apitokend rotates it.
+prepare_log_file() {
+  local file=$1 group=adm
+  getent group adm >/dev/null || group=root
+  if [ -L "$file" ] || { [ -e "$file" ] && [ ! -f "$file" ]; }; then
+    echo "$file is not a regular file; not logging to it" >&2
+    exit 1
+  fi
+  if [ -e "$file" ]; then
+    chown "root:$group" "$file"
+    chmod 0640 "$file"
+  else
+    install -m 0640 -o root -g "$group" /dev/null "$file"
+  fi
+}
+
 start_without_systemd() {
   if system_bus_answers; then
     # dbus-daemon resolves policy user names when it loads its config.
@@ -62,6 +83,7 @@ start_without_systemd() {
     kill "$pid"
     while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   fi
+  prepare_log_file "$log_file"
   log "starting apitokend as user apitoken (log: $log_file)"
   setpriv --reuid=apitoken --regid=apitoken --init-groups \
     /usr/sbin/apitokend >>"$log_file" 2>&1 </dev/null &

@@ -5,7 +5,7 @@
 APITOKEN_BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libsodium-dev liblmdb-dev zlib1g-dev libsystemd-dev libpam0g-dev libcli11-dev
-  nlohmann-json3-dev
+  nlohmann-json3-dev libunistring-dev libxml2-dev
 )
 
 # What the installed service and the demo need on a host.

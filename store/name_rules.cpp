@@ -1,56 +1,11 @@
 #include "store/name_rules.hpp"
 
+#include "contract/printable_text.hpp"
+
 #include <algorithm>
-#include <cstdint>
-#include <optional>
 
 namespace apitoken::store {
 namespace {
-
-// Decodes one UTF-8 code point at the front of `text`, strictly (no
-// overlongs, no surrogates, nothing above U+10FFFF). Consumes it on success.
-std::optional<char32_t> next_code_point(std::string_view& text) {
-    const auto lead = static_cast<unsigned char>(text.front());
-    std::size_t length = 0;
-    char32_t value = 0;
-    char32_t minimum = 0;
-    if (lead < 0x80) {
-        text.remove_prefix(1);
-        return lead;
-    }
-    if ((lead & 0xE0U) == 0xC0U) {
-        length = 2, value = lead & 0x1FU, minimum = 0x80;
-    } else if ((lead & 0xF0U) == 0xE0U) {
-        length = 3, value = lead & 0x0FU, minimum = 0x800;
-    } else if ((lead & 0xF8U) == 0xF0U) {
-        length = 4, value = lead & 0x07U, minimum = 0x10000;
-    } else {
-        return std::nullopt;
-    }
-    if (text.size() < length) {
-        return std::nullopt;
-    }
-    for (std::size_t i = 1; i < length; ++i) {
-        const auto next = static_cast<unsigned char>(text[i]);
-        if ((next & 0xC0U) != 0x80U) {
-            return std::nullopt;
-        }
-        value = (value << 6U) | (next & 0x3FU);
-    }
-    if (value < minimum || value > 0x10FFFF || (value >= 0xD800 && value <= 0xDFFF)) {
-        return std::nullopt;
-    }
-    text.remove_prefix(length);
-    return value;
-}
-
-bool is_control(char32_t c) {
-    return c < 0x20 || (c >= 0x7F && c <= 0x9F);
-}
-
-bool is_space(char32_t c) {
-    return c == U' ' || c == 0xA0 || c == 0x3000;
-}
 
 bool has_ascii_control(std::string_view text) {
     return std::any_of(text.begin(), text.end(), [](char c) {
@@ -59,30 +14,53 @@ bool has_ascii_control(std::string_view text) {
     });
 }
 
+// Printable ASCII without the space: what a CIDR or a host-name glob is
+// written with.
+bool is_ascii_word(std::string_view text) {
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte > 0x20 && byte < 0x7F;
+    });
+}
+
+// At most `max_entries` entries, each 1-`max_bytes` bytes of ascii words.
+std::string word_list_problem(const std::vector<std::string>& list, std::size_t max_entries,
+                              std::size_t max_bytes, const std::string& what) {
+    if (list.size() > max_entries) {
+        return "a token may have at most " + std::to_string(max_entries) + " " + what;
+    }
+    for (const auto& entry : list) {
+        if (entry.empty() || entry.size() > max_bytes) {
+            return "each of a token's " + what + " must be 1 to " + std::to_string(max_bytes) +
+                   " bytes long";
+        }
+        if (!is_ascii_word(entry)) {
+            return "one of a token's " + what +
+                   " contains a space or a character that is not printable ASCII";
+        }
+    }
+    return {};
+}
+
 } // namespace
 
 std::string token_name_problem(std::string_view name) {
     if (name.empty()) {
         return "the token name is empty";
     }
-    std::size_t chars = 0;
-    char32_t first = 0;
-    char32_t last = 0;
-    for (std::string_view rest = name; !rest.empty(); ++chars) {
-        const auto c = next_code_point(rest);
-        if (!c) {
-            return "the token name is not valid UTF-8";
-        }
-        if (is_control(*c)) {
-            return "the token name contains a control character";
-        }
-        first = chars == 0 ? *c : first;
-        last = *c;
-    }
-    if (chars > kMaxTokenNameChars) {
+    // No character takes more than 4 bytes: refuse what is long in any case
+    // before looking at each code point.
+    if (name.size() > 4 * kMaxTokenNameChars) {
         return "the token name is longer than 64 characters";
     }
-    if (is_space(first) || is_space(last)) {
+    if (std::string problem = text::printable_text_problem(name, "the token name");
+        !problem.empty()) {
+        return problem;
+    }
+    if (text::code_point_count(name) > kMaxTokenNameChars) {
+        return "the token name is longer than 64 characters";
+    }
+    if (text::starts_or_ends_with_space(name)) {
         return "the token name starts or ends with a space";
     }
     return {};
@@ -113,18 +91,50 @@ std::string service_name_problem(std::string_view service) {
     return {};
 }
 
+std::string services_problem(const std::vector<std::string>& services) {
+    if (services.size() > kMaxServicesPerToken) {
+        return "a token may name at most " + std::to_string(kMaxServicesPerToken) + " services";
+    }
+    for (const auto& service : services) {
+        if (std::string problem = service_name_problem(service); !problem.empty()) {
+            return problem;
+        }
+    }
+    return {};
+}
+
 std::string rhost_problem(std::string_view rhost) {
     if (rhost.size() > kMaxRhostBytes) {
         return "the remote host is longer than 255 bytes";
     }
-    const bool printable = std::all_of(rhost.begin(), rhost.end(), [](char c) {
-        const auto byte = static_cast<unsigned char>(c);
-        return byte > 0x20 && byte < 0x7F;
-    });
-    if (!printable) {
+    if (!is_ascii_word(rhost)) {
         return "the remote host contains a character that is not printable ASCII";
     }
     return {};
+}
+
+std::string description_problem(std::string_view description) {
+    // As for names: refuse what is long in any case before reading code points.
+    const bool too_long = description.size() > 4 * kMaxDescriptionChars;
+    if (!too_long) {
+        if (std::string problem = text::printable_text_problem(description, "the description");
+            !problem.empty()) {
+            return problem;
+        }
+    }
+    if (too_long || text::code_point_count(description) > kMaxDescriptionChars) {
+        return "the description is longer than " + std::to_string(kMaxDescriptionChars) +
+               " characters";
+    }
+    return {};
+}
+
+std::string sources_problem(const std::vector<std::string>& sources) {
+    return word_list_problem(sources, kMaxSourcesPerToken, kMaxSourceBytes, "source networks");
+}
+
+std::string hosts_problem(const std::vector<std::string>& hosts) {
+    return word_list_problem(hosts, kMaxHostsPerToken, kMaxHostBytes, "host names");
 }
 
 } // namespace apitoken::store

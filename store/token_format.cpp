@@ -1,31 +1,14 @@
 #include "store/token_format.hpp"
 
+#include "contract/token_checksum.hpp"
 #include "store/sodium_init.hpp"
 
 #include <sodium.h>
-#include <zlib.h>
 
 #include <algorithm>
 
 namespace apitoken::store {
 namespace {
-
-constexpr std::size_t kIdOffset = kTokenPrefix.size();
-constexpr std::size_t kSecretOffset = kIdOffset + kTokenIdHexLength;
-constexpr std::size_t kChecksumOffset = kSecretOffset + kTokenSecretHexLength;
-
-std::uint32_t crc32_of(std::string_view text) noexcept {
-    const auto* bytes = reinterpret_cast<const Bytef*>(text.data());
-    return static_cast<std::uint32_t>(::crc32(0L, bytes, static_cast<uInt>(text.size())));
-}
-
-void write_checksum_hex(std::uint32_t crc, char* out) noexcept {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    for (std::size_t i = 0; i < kTokenChecksumHexLength; ++i) {
-        const auto shift = 4 * (kTokenChecksumHexLength - 1 - i);
-        out[i] = kDigits[(crc >> shift) & 0xFU];
-    }
-}
 
 // Lowercase hex of `bytes` into `out` (2 * size characters, no terminator).
 void write_hex(const unsigned char* bytes, std::size_t size, char* out) noexcept {
@@ -50,6 +33,15 @@ std::optional<TokenId> TokenId::from_hex(std::string_view hex) noexcept {
         return std::nullopt;
     }
     return TokenId(bytes);
+}
+
+std::optional<TokenId> TokenId::from_bytes(std::string_view bytes) noexcept {
+    if (bytes.size() != kBytes) {
+        return std::nullopt;
+    }
+    Bytes out{};
+    std::copy(bytes.begin(), bytes.end(), out.begin());
+    return TokenId(out);
 }
 
 TokenId TokenId::random() {
@@ -78,29 +70,23 @@ GeneratedToken generate_token(const TokenId& id) {
     GeneratedToken token{id, SecretBuffer(kTokenLength)};
     char* text = token.text.data();
     std::copy(kTokenPrefix.begin(), kTokenPrefix.end(), text);
-    write_hex(id.bytes().data(), TokenId::kBytes, text + kIdOffset);
+    write_hex(id.bytes().data(), TokenId::kBytes, text + kTokenIdOffset);
 
     SecretBuffer secret(kTokenSecretHexLength / 2);
     auto* secret_bytes = reinterpret_cast<unsigned char*>(secret.data());
     randombytes_buf(secret_bytes, secret.size());
-    write_hex(secret_bytes, secret.size(), text + kSecretOffset);
+    write_hex(secret_bytes, secret.size(), text + kTokenSecretOffset);
 
-    write_checksum_hex(crc32_of({text, kChecksumOffset}), text + kChecksumOffset);
+    const TokenChecksumHex checksum = token_checksum_hex({text, kTokenChecksumOffset});
+    std::copy(checksum.begin(), checksum.end(), text + kTokenChecksumOffset);
     return token;
 }
 
 std::optional<TokenId> parse_token(std::string_view text) noexcept {
-    if (!has_token_shape(text)) {
+    if (!is_checksummed_token(text)) { // prefix, length, alphabet, checksum
         return std::nullopt;
     }
-    char expected[kTokenChecksumHexLength];
-    write_checksum_hex(crc32_of(text.substr(0, kChecksumOffset)), expected);
-    // The checksum is public (it is derived from the rest of the token), so a
-    // plain comparison leaks nothing worth a constant-time compare.
-    if (text.substr(kChecksumOffset) != std::string_view(expected, sizeof expected)) {
-        return std::nullopt;
-    }
-    return TokenId::from_hex(text.substr(kIdOffset, kTokenIdHexLength));
+    return TokenId::from_hex(text.substr(kTokenIdOffset, kTokenIdHexLength));
 }
 
 } // namespace apitoken::store

@@ -1,7 +1,7 @@
 #pragma once
 
+#include "contract/token_shape.hpp"
 #include "store/secret_buffer.hpp"
-#include "store/token_shape.hpp"
 
 #include <array>
 #include <compare>
@@ -13,7 +13,7 @@
 
 namespace apitoken::store {
 
-// The token format of design.md (constants in token_shape.hpp):
+// The token format of design.md (constants in contract/token_shape.hpp):
 //   "atk_" + 12 hex (id, 48 random bits) + 32 hex (secret, 128 random bits)
 //          + 8 hex (CRC32 of everything before it), all lowercase, 56 chars.
 
@@ -29,6 +29,9 @@ public:
 
     // Accepts exactly 12 lowercase hex digits; nothing else.
     [[nodiscard]] static std::optional<TokenId> from_hex(std::string_view hex) noexcept;
+    // The inverse of key(): exactly kBytes bytes as read from the store (a
+    // key, an index value), or nullopt for any other size.
+    [[nodiscard]] static std::optional<TokenId> from_bytes(std::string_view bytes) noexcept;
     [[nodiscard]] static TokenId random();
 
     [[nodiscard]] std::string hex() const;

@@ -51,7 +51,7 @@ std::string hash_token(std::string_view token, const HashParams& params) {
 bool verify_token(const std::string& hash, std::string_view token) noexcept {
     // Only Argon2id strings are ours; refuse anything else outright rather
     // than let a planted argon2i or scrypt string through.
-    if (!sodium_ready() || !hash.starts_with("$argon2id$")) {
+    if (!sodium_ready() || !hash.starts_with(kArgon2idPrefix)) {
         return false;
     }
     return crypto_pwhash_str_verify(hash.c_str(), token.data(), token.size()) == 0;

@@ -6,6 +6,11 @@
 
 namespace apitoken::store {
 
+// How every hash we make and accept begins (crypto_pwhash_str_alg with
+// ARGON2ID13): the store refuses to keep, and verify_token to check, any
+// other kind (argon2i, scrypt) that someone might plant.
+inline constexpr std::string_view kArgon2idPrefix = "$argon2id$";
+
 // Argon2id cost parameters (libsodium's opslimit / memlimit). They end up
 // inside every hash string, so changing them never invalidates old hashes;
 // needs_rehash() tells when a stored hash should be upgraded.

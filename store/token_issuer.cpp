@@ -16,6 +16,13 @@ IssuedToken prepare_token(const TokenRequest& request, const HashParams& params,
     record.created = now;
     record.expires = request.expires;
     record.services = request.services;
+    record.description = request.description;
+    record.sources = request.sources;
+    record.max_uses = request.max_uses;
+    record.hosts = request.hosts;
+    record.origin = kOriginApitoken;
+    record.created_by = request.created_by;
+    record.rotated_from = request.rotated_from;
     record.hash = hash_token(token.text.view(), params);
     return {std::move(record), std::move(token.text)};
 }

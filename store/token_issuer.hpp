@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,12 @@ struct TokenRequest {
     std::string name;
     std::optional<TimePoint> expires;
     std::vector<std::string> services;
+    std::string description{};
+    std::vector<std::string> sources{}; // canonical CIDRs
+    std::uint64_t max_uses = 0;
+    std::vector<std::string> hosts{};
+    uid_t created_by = 0;
+    std::optional<TokenId> rotated_from{};
 };
 
 // A new token: the record to store and the token text, which the creator is

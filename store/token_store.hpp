@@ -1,5 +1,8 @@
 #pragma once
 
+#include <sys/types.h>
+
+#include "store/gone_token.hpp"
 #include "store/token_record.hpp"
 
 #include <chrono>
@@ -18,7 +21,28 @@ namespace apitoken::store {
 // Version of the store's layout; bump it (and add a migration) whenever the
 // meaning of what is on disk changes.
 // 1: tokens, by_user, meta. 2: adds by_expiry (built from tokens on open).
-inline constexpr std::uint32_t kSchemaVersion = 2;
+// 3: records of format 2 (token policy fields; every record rewritten on
+//    open), by_grace (rotated tokens by the end of their grace period).
+// 4: revoked (what is left of a deleted token: whose, its name, when and
+//    why it went), for leak scans.
+inline constexpr std::uint32_t kSchemaVersion = 4;
+
+// What update() changes; nullopt fields stay as they are.
+struct TokenUpdate {
+    std::optional<std::string> name{};
+    std::optional<std::string> description{};
+    std::optional<std::vector<std::string>> services{};
+    std::optional<std::vector<std::string>> sources{};
+    std::optional<std::vector<std::string>> hosts{};
+    std::optional<std::optional<TimePoint>> expires{}; // set to a time, or to "never"
+};
+
+// What consume_use() found.
+enum class UseVerdict {
+    Counted,   // the use is on disk; the token may be used
+    Exhausted, // max_uses reached before: refuse (nothing written)
+    Gone,      // no such token (revoked meanwhile)
+};
 
 struct StoreOptions {
     std::filesystem::path state_dir = "/var/lib/apitoken";
@@ -32,14 +56,31 @@ struct StoreOptions {
     std::uint32_t schema_version = kSchemaVersion;
 };
 
+// How many deleted tokens' tombstones the store keeps per user: four
+// times the tokens a user may hold, at least 16.
+[[nodiscard]] constexpr std::size_t gone_tokens_kept(const StoreOptions& options) noexcept {
+    return options.max_tokens_per_user > 4 ? 4 * options.max_tokens_per_user : 16;
+}
+
 // The token store: LMDB in the state directory, holding one record per token
-// (key: the 6 id bytes), an index of ids by user, an index of expiring
-// tokens by expiry time (so that a purge reads only what it deletes), and a
-// meta table with the schema version. Every write is one LMDB transaction, durable once the call
+// (key: the 6 id bytes), an index of ids by user, indexes of expiring
+// tokens by expiry time and of rotated tokens by the end of their grace
+// period (so that a purge reads only what it deletes), and a meta table with
+// the schema version. Every write is one LMDB transaction, durable once the call
 // returns (LMDB fsyncs on commit), and all-or-nothing: a failed call changes
 // nothing. Not thread-safe: one thread uses a store at a time.
 //
 // Failures throw StoreError (see store_error.hpp).
+//
+// Accounts: a record keeps the uid its owner had when it was made. A user
+// deleted and made again (another uid) must not inherit the old account's
+// tokens, so the per-user rules (a token name is unique, at most
+// max_tokens_per_user tokens) count only the tokens of the same uid, and
+// the calls made for a user take that user's current uid (`uid`): tokens of
+// another uid answer as if they did not exist. nullopt means any uid (root
+// and admins cleaning up orphans). Rotated tokens in their grace period hold
+// no name and are not counted among the maximum; at most as many again may
+// be in their grace period.
 class TokenStore {
 public:
     explicit TokenStore(StoreOptions options);
@@ -50,31 +91,89 @@ public:
     ~TokenStore();
 
     // Adds a token. Refuses (DuplicateId, DuplicateName, TooManyTokens,
-    // InvalidArgument) without writing anything.
+    // InvalidArgument) without writing anything. The name must be unique,
+    // and the maximum not reached, among the tokens of `record.uid`.
     void create(const TokenRecord& record);
     // Adds many tokens in one transaction: all of them or none.
     void create_batch(std::span<const TokenRecord> records);
 
     [[nodiscard]] std::optional<TokenRecord> find(const TokenId& id) const;
+    // What is left of a token that was deleted (revoked, rotated away,
+    // purged after its expiry, or its owner's account gone): every
+    // deletion leaves one; the last gone_tokens_kept() of each user are
+    // kept (some 60 bytes each). nullopt for an id that never was in this
+    // store, was deleted before schema 4, or was forgotten since.
+    [[nodiscard]] std::optional<GoneToken> find_gone(const TokenId& id) const;
     // The user's tokens, oldest first.
     [[nodiscard]] std::vector<TokenRecord> list(std::string_view user) const;
     [[nodiscard]] std::size_t count() const;
     [[nodiscard]] std::size_t count(std::string_view user) const;
 
-    // NotFound unless the token exists and belongs to `user`: nobody learns
-    // whether another user's token id exists.
-    void revoke(std::string_view user, const TokenId& id);
-    std::size_t revoke_all(std::string_view user);
-    void rename(std::string_view user, const TokenId& id, std::string_view new_name);
+    // NotFound unless the token exists and belongs to `user` (and `uid`):
+    // nobody learns whether another user's token id exists.
+    void revoke(std::string_view user, const TokenId& id, std::optional<uid_t> uid = std::nullopt);
+    // Deletes `user`'s tokens (of `uid`); returns how many.
+    std::size_t revoke_all(std::string_view user, std::optional<uid_t> uid = std::nullopt);
+    void rename(std::string_view user, const TokenId& id, std::string_view new_name,
+                std::optional<uid_t> uid = std::nullopt);
 
     // Swaps the hash only if it is still `old_hash` (a re-hash computed off
     // the store's thread must not resurrect a token revoked meanwhile).
     bool replace_hash(const TokenId& id, const std::string& old_hash, const std::string& new_hash);
 
-    // Applies many uses in one write transaction; uses of tokens revoked
-    // meanwhile are dropped. Returns how many were applied.
+    // Applies many uses in one write transaction (count, last use, recent
+    // sources); uses of tokens revoked meanwhile are dropped. Returns how
+    // many were applied.
     std::size_t record_usage(std::span<const UsageEvent> events);
 
+    // Every token of every user, in id order (the admin's inventory; reads
+    // the whole table, so only for explicit requests).
+    [[nodiscard]] std::vector<TokenRecord> list_all() const;
+    // Changes what `update` names in `user`'s token `id`, in one
+    // transaction: NotFound unless it exists and is theirs (and `uid`'s),
+    // DuplicateName, InvalidArgument (as create()). Keeps the by_expiry
+    // index right; a new expiry re-arms the "expires soon" event
+    // (expiry_warned). Returns the record as it is now.
+    TokenRecord update(std::string_view user, const TokenId& id, const TokenUpdate& update,
+                       std::optional<uid_t> uid = std::nullopt);
+    // Rotation: stores `successor` (a new token with rotated_from = `id`)
+    // and marks `user`'s token `id` as rotated to it, working until
+    // `grace_until` (nullopt: deleted in the same transaction). NotFound
+    // unless `id` exists and is theirs (and `uid`'s); InvalidArgument when
+    // it is rotated already (in its grace period), or when the successor
+    // is not `user`'s, does not name `id` in rotated_from, or is invalid as
+    // for create(); the successor's name may equal the old one's (the old
+    // is on its way out). DuplicateName, TooManyTokens as for create().
+    void rotate(std::string_view user, const TokenId& id, const TokenRecord& successor,
+                std::optional<TimePoint> grace_until, std::optional<uid_t> uid = std::nullopt);
+    // A use of a token with a use limit, written (fsync'ed) before the
+    // caller may answer success: use_count, last use and recent sources in
+    // one transaction, unless the limit was reached. (A token without a
+    // limit is counted too, at the cost of a synchronous write.) Such a
+    // token's uses must not also go through record_usage(): they would
+    // count twice.
+    UseVerdict consume_use(const UsageEvent& use);
+    // consume_use for many uses in one transaction (one fsync: what a
+    // flood of uses costs the disk), each verdict in the order given.
+    std::vector<UseVerdict> consume_uses(std::span<const UsageEvent> uses);
+    // Marks that the "expires soon" event was logged for `id` (nothing to
+    // mark for a token revoked meanwhile).
+    void set_expiry_warned(const TokenId& id);
+    // Tokens that expire at or before `until` (or did), soonest first
+    // (through the expiry index: reads only those).
+    [[nodiscard]] std::vector<TokenRecord> expiring_by(TimePoint until) const;
+    // Deletes the tokens chosen (read from the store before), in one
+    // transaction, each only if it is still the token that was chosen (same
+    // owner, uid and creation time); returns the ids deleted.
+    std::vector<TokenId> revoke_many(std::span<const TokenRecord> tokens);
+    // Deletes rotated tokens whose grace period ended at or before `now`;
+    // returns how many.
+    std::size_t purge_rotated(TimePoint now);
+    // Every user who has tokens, in byte order.
+    [[nodiscard]] std::vector<std::string> users() const;
+    // Deletes `user`'s tokens made for another uid than `current_uid` (the
+    // account was deleted and made again): they belong to nobody.
+    std::size_t purge_orphans(std::string_view user, uid_t current_uid);
     // Deletes tokens that expired more than `grace` before `now`.
     std::size_t purge_expired(TimePoint now, std::chrono::seconds grace);
 

@@ -2,8 +2,10 @@
 // never anything else (std::bad_alloc aside), so apitokend always starts with
 // a file:line message instead of dying on an odd exception.
 #include "daemon/config.hpp"
+#include "store/name_rules.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +27,17 @@ void check_accepted(const Config& config) {
               "max_lifetime is set but default_lifetime is not");
         check(*config.default_lifetime <= *config.max_lifetime,
               "default_lifetime is longer than max_lifetime");
+    }
+    if (config.require_expiry) {
+        check(config.default_lifetime.has_value(),
+              "require_expiry is set but default_lifetime is not");
+    }
+    for (const auto& service : config.allowed_services) {
+        check(apitoken::store::service_name_problem(service).empty(),
+              "allowed_services holds a name that is no service name");
+        check(std::count(config.allowed_services.begin(), config.allowed_services.end(), service) ==
+                  1,
+              "allowed_services holds a name twice");
     }
 }
 

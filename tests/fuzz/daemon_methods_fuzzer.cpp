@@ -15,10 +15,12 @@
 #include "daemon/token_service.hpp"
 #include "store/token_store.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
+#include "tests/support/stepped_pipeline.hpp"
 
 #include <fuzzer/FuzzedDataProvider.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -34,38 +36,6 @@ namespace {
 
 using daemon::Caller;
 using daemon::Failure;
-
-// Hashing whose steps the input runs when it likes: before or after the
-// caller is known, or refused as if the queue were full.
-class SteppedRunner : public daemon::HashRunner {
-public:
-    bool refuse_next = false;
-
-    bool try_submit(Step work, Step done) override {
-        if (std::exchange(refuse_next, false)) {
-            return false;
-        }
-        pending_.emplace_back(std::move(work), std::move(done));
-        return true;
-    }
-    void run_one() {
-        if (pending_.empty()) {
-            return;
-        }
-        auto [work, done] = std::move(pending_.front());
-        pending_.pop_front();
-        work();
-        done();
-    }
-    void run_all() {
-        while (!pending_.empty()) {
-            run_one();
-        }
-    }
-
-private:
-    std::deque<std::pair<Step, Step>> pending_;
-};
 
 // Users that exist on any Debian system, with their uids, so that lookups,
 // the authorization table and the "uid unchanged" check do real work.
@@ -110,7 +80,7 @@ struct World {
         options.max_map_size = std::size_t{64} << 20U;
         return options;
     }()};
-    SteppedRunner runner;
+    testing::SteppedHashRunner runner;
     daemon::TokenService service{config, store, log, runner};
 };
 
@@ -140,7 +110,10 @@ public:
         check(answers_expected_ == answers_seen_, "an authentication was not answered");
         // Tokens of this input go, so that the store does not fill up.
         for (const auto& user : kUsers) {
-            call([&] { static_cast<void>(world().service.revoke_all_tokens(root(), user.name)); });
+            call([&] {
+                static_cast<void>(
+                    world().service.management().revoke_all_tokens(root(), user.name));
+            });
         }
     }
 
@@ -211,8 +184,8 @@ private:
     }
 
     void step() {
-        auto& service = world().service;
-        switch (in_.ConsumeIntegralInRange(0, 8)) {
+        auto& service = world().service.management();
+        switch (in_.ConsumeIntegralInRange(0, 10)) {
         case 0: authenticate(); break;
         case 1: create(); break;
         case 2: {
@@ -240,6 +213,8 @@ private:
         }
         case 6: world().runner.run_one(); break;
         case 7: world().runner.refuse_next = true; break;
+        case 8: look_up(); break;
+        case 9: revoke_leaked(); break;
         default: {
             const Caller caller = any_caller();
             call([&] { static_cast<void>(service.token_count(caller)); });
@@ -271,7 +246,7 @@ private:
             request.services.push_back(in_.ConsumeBool() ? "sshd" : any_text());
         }
         call([&] {
-            world().service.create_token(
+            world().service.management().create_token(
                 caller, request,
                 [this](const std::optional<Failure>& failure, const store::IssuedToken* token) {
                     if (failure || token == nullptr) {
@@ -289,11 +264,80 @@ private:
         const std::string user = any_user();
         const std::string id = any_id();
         call([&] {
-            world().service.revoke_token(caller, user, id);
+            world().service.management().revoke_token(caller, user, id);
             for (auto& token : issued_) {
                 token.revoked = token.revoked || token.id == id;
             }
         });
+    }
+
+    // LookupTokens: a caller who is not root or an admin learns the owner
+    // and name only of tokens made for their own uid.
+    void look_up() {
+        const Caller caller = any_caller();
+        std::vector<std::string> ids;
+        const auto count = in_.ConsumeIntegralInRange(0, 8);
+        ids.reserve(static_cast<std::size_t>(count));
+        for (int i = 0; i < count; ++i) {
+            ids.push_back(any_id());
+        }
+        call([&] {
+            const bool admin = caller.uid == 0 || caller.in_group(kAdminGid);
+            for (const auto& answer : world().service.leaks().look_up(caller, ids)) {
+                if (!answer.visible || admin) {
+                    continue;
+                }
+                bool own = false;
+                for (const auto& issued : issued_) {
+                    own = own || (issued.id == answer.id && issued.uid == caller.uid);
+                }
+                check(own, "a lookup showed another user's token to a plain caller");
+            }
+        });
+    }
+
+    // RevokeLeakedTokens: only a token whose whole text was presented goes.
+    void revoke_leaked() {
+        const Caller caller = any_caller();
+        std::vector<store::SecretBuffer> tokens;
+        std::vector<std::string> texts;
+        const auto count = in_.ConsumeIntegralInRange(0, 3);
+        for (int i = 0; i < count; ++i) {
+            texts.push_back(any_token());
+            tokens.emplace_back(texts.back());
+        }
+        call([&] {
+            ++answers_expected_; // taken back when the call is refused at once
+            try {
+                revoke_leaked_as(caller, std::move(tokens), texts);
+            } catch (...) {
+                --answers_expected_;
+                throw;
+            }
+        });
+    }
+
+    void revoke_leaked_as(const Caller& caller, std::vector<store::SecretBuffer> tokens,
+                          const std::vector<std::string>& texts) {
+        world().service.leaks().revoke(
+            caller, std::move(tokens),
+            [this, texts](const std::optional<Failure>& failure,
+                          const std::vector<std::string>& ids) {
+                ++answers_seen_;
+                if (failure) {
+                    expect_refusal(*failure);
+                }
+                for (const auto& id : ids) {
+                    bool presented = false;
+                    for (auto& issued : issued_) {
+                        const bool whole = issued.id == id && std::find(texts.begin(), texts.end(),
+                                                                        issued.text) != texts.end();
+                        issued.revoked = issued.revoked || whole;
+                        presented = presented || whole;
+                    }
+                    check(presented, "a token was revoked without its whole text");
+                }
+            });
     }
 
     void authenticate() {
@@ -320,21 +364,16 @@ private:
                   "a token authenticated for a user who does not own it");
             check(may_authenticate(caller, *match), "a caller authenticated for someone else");
         };
-        std::shared_ptr<daemon::TokenService::PendingAuth> pending;
-        try {
-            pending = world().service.begin_authentication(std::move(request), reply);
-        } catch (...) {
-            ++answers_seen_; // the bus edge answers with the error
-            return expect_refusal(daemon::failure_of_current_exception(world().log));
-        }
+        testing::SteppedCallerLookup lookup;
+        world().service.authentication().authenticate(std::move(request), lookup, reply);
+        check(lookup.times_asked() == 1, "the caller was not asked for exactly once");
         if (in_.ConsumeBool()) {
             world().runner.run_one(); // the hash before the credentials
         }
-        // These two never throw: their answer goes through the reply.
         if (in_.ConsumeIntegralInRange(0, 15) == 0) {
-            world().service.caller_unknown(pending, {ipc::Error::AccessDenied, "unknown"});
+            lookup.answer(Failure{ipc::Error::AccessDenied, "unknown"});
         } else {
-            world().service.caller_known(pending, caller);
+            lookup.answer(caller);
         }
     }
 

@@ -1,7 +1,7 @@
 // Fuzzes cli::parse_expiry (apitokenctl --expires) and daemon::parse_duration
 // (the same durations in apitokend.conf): user-typed text, any bytes.
 #include "cli/time_text.hpp"
-#include "daemon/duration.hpp"
+#include "contract/duration.hpp"
 #include "ipc/bus_api.hpp"
 #include "tests/fuzz/fuzz_check.hpp"
 

@@ -3,8 +3,8 @@
 // corpus/. Usage: apitoken-fuzz-make-seeds CORPUS_DIR
 #include "store/record_codec.hpp"
 #include "store/token_format.hpp"
+#include "tests/support/record_fixture.hpp"
 
-#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -19,23 +19,6 @@ void write_seed(const std::filesystem::path& path, std::string_view bytes) {
     std::filesystem::create_directories(path.parent_path());
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-TokenRecord full_record() {
-    TokenRecord r;
-    r.id = TokenId(TokenId::Bytes{0x01, 0x23, 0x45, 0x67, 0x89, 0xab});
-    r.user = "alice";
-    r.uid = 1000;
-    r.name = "ci-upload";
-    r.created = TimePoint{std::chrono::seconds{1'800'000'000}};
-    r.expires = TimePoint{std::chrono::seconds{1'900'000'000}};
-    r.services = {"sshd", "vsftpd"};
-    r.hash = "$argon2id$v=19$m=65536,t=1,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaA";
-    r.use_count = 42;
-    r.last_used = TimePoint{std::chrono::seconds{1'850'000'000}};
-    r.last_service = "sshd";
-    r.last_rhost = "192.0.2.7";
-    return r;
 }
 
 } // namespace
@@ -53,8 +36,9 @@ int main(int argc, char** argv) {
                    {token.text.data(), token.text.size()});
     }
 
-    const TokenRecord full = full_record();
-    write_seed(corpus / "record_decode_fuzzer" / "full-record", encode_record(full));
+    const std::filesystem::path records = corpus / "record_decode_fuzzer";
+    const TokenRecord full = apitoken::testing::full_record();
+    write_seed(records / "full-record", encode_record(full));
     TokenRecord minimal;
     minimal.id = full.id;
     minimal.user = "bob";
@@ -62,11 +46,23 @@ int main(int argc, char** argv) {
     minimal.name = "t";
     minimal.created = full.created;
     minimal.hash = full.hash;
-    write_seed(corpus / "record_decode_fuzzer" / "minimal-record", encode_record(minimal));
+    write_seed(records / "minimal-record", encode_record(minimal));
     TokenRecord many_services = full;
     many_services.services = {"sshd", "login", "su", "sudo", "vsftpd", "dovecot", "cups"};
     many_services.expires.reset();
-    write_seed(corpus / "record_decode_fuzzer" / "many-services-record",
-               encode_record(many_services));
+    write_seed(records / "many-services-record", encode_record(many_services));
+    TokenRecord many_sources = full;
+    for (std::size_t i = many_sources.recent_sources.size(); i < kMaxRecentSources; ++i) {
+        auto source = full.recent_sources.front();
+        source.rhost = "198.51.100." + std::to_string(i);
+        many_sources.recent_sources.push_back(source);
+    }
+    many_sources.rotated_to.reset();
+    many_sources.grace_until.reset();
+    write_seed(records / "many-recent-sources-record", encode_record(many_sources));
+    // What stores of schema 1 and 2 hold (record format 1).
+    write_seed(records / "format1-full-record", apitoken::testing::format1_record_bytes(full));
+    write_seed(records / "format1-minimal-record",
+               apitoken::testing::format1_record_bytes(minimal));
     return 0;
 }

@@ -4,7 +4,7 @@
 #   tests/fuzz/run.sh [SECONDS] [FUZZER...]
 #
 # SECONDS per fuzzer (default $FUZZ_SECONDS, else 300); FUZZER names from
-# tests/fuzz/CMakeLists.txt (default: all five). The build directory is
+# tests/fuzz/CMakeLists.txt (default: all six). The build directory is
 # $FUZZ_BUILD_DIR (default build-fuzz at the repository root), configured with
 #   CXX=clang++ CC=clang cmake -S . -B build-fuzz -DAPITOKEN_FUZZ=ON
 # New inputs go to the build directory's corpus; crashes are written there as
@@ -16,7 +16,7 @@ repo=$(cd "$(dirname "$0")/../.." && pwd)
 build=${FUZZ_BUILD_DIR:-$repo/build-fuzz}
 seconds=${1:-${FUZZ_SECONDS:-300}}
 [ $# -gt 0 ] && shift
-fuzzers=${*:-token_parse_fuzzer record_decode_fuzzer config_parse_fuzzer expiry_duration_fuzzer daemon_methods_fuzzer}
+fuzzers=${*:-token_parse_fuzzer record_decode_fuzzer config_parse_fuzzer expiry_duration_fuzzer daemon_methods_fuzzer jenkins_import_fuzzer}
 
 cmake --build "$build" --target $fuzzers
 

@@ -130,6 +130,15 @@ TEST_F(DaemonTest, BusInterfaceIsTheSharedContract) {
         {ipc::method::kRevokeToken, {sig::kRevokeTokenIn, ""}},
         {ipc::method::kRevokeAllTokens, {sig::kRevokeAllTokensIn, sig::kRevokeAllTokensOut}},
         {ipc::method::kRenameToken, {sig::kRenameTokenIn, ""}},
+        {ipc::method::kAuthenticateEx, {sig::kAuthenticateExIn, sig::kAuthenticateExOut}},
+        {ipc::method::kListTokensEx, {sig::kListTokensExIn, sig::kListTokensExOut}},
+        {ipc::method::kCreateTokenEx, {sig::kCreateTokenExIn, sig::kCreateTokenExOut}},
+        {ipc::method::kUpdateToken, {sig::kUpdateTokenIn, ""}},
+        {ipc::method::kRotateToken, {sig::kRotateTokenIn, sig::kRotateTokenOut}},
+        {ipc::method::kRevokeTokens, {sig::kRevokeTokensIn, sig::kRevokeTokensOut}},
+        {ipc::method::kLookupTokens, {sig::kLookupTokensIn, sig::kLookupTokensOut}},
+        {ipc::method::kRevokeLeakedTokens,
+         {sig::kRevokeLeakedTokensIn, sig::kRevokeLeakedTokensOut}},
     };
     EXPECT_EQ(methods, contract) << text;
 }
@@ -147,8 +156,9 @@ TEST_F(DaemonTest, AuthenticateAuthorizationTable) {
     EXPECT_TRUE(auth(world->bob, "nosuchuser", token).refused("AccessDenied"))
         << "an ordinary caller must not learn whether a user exists";
     EXPECT_TRUE(auth(world->www, "nosuchuser", token).refused("NoSuchUser"));
-    EXPECT_NE(world->daemon_log().find("call refused: access denied user=alice caller_uid=61002"),
-              std::string::npos)
+    EXPECT_NE(
+        world->daemon_log().find(R"(call refused: access denied user="alice" caller_uid="61002")"),
+        std::string::npos)
         << world->daemon_log();
 }
 
@@ -270,6 +280,39 @@ TEST_F(DaemonTest, DeletedUserAndChangedUidDoNotAuthenticate) {
     EXPECT_TRUE(world->call(world->root, {"create", "bob", "new", "0"}).refused("NoSuchUser"));
 }
 
+// The account was deleted and made again with another uid: the new owner
+// of the name never sees the old account's tokens; an admin sees them as
+// orphaned until the new account makes a token, which deletes them.
+TEST_F(DaemonTest, ARecreatedAccountDoesNotInheritTheOldAccountsTokens) {
+    world->start_daemon();
+    const auto [old_id, old_token] = create(world->alice, "", "old");
+    world->change_uid("alice", 61999);
+    const TestUser new_alice{"alice", 61999, {}};
+    const CallResult own = world->call(new_alice, {"list-ex", ""});
+    ASSERT_TRUE(own.ok()) << own.raw;
+    EXPECT_EQ(own.fields.at(0), "0") << own.raw;
+    EXPECT_EQ(world->call(new_alice, {"list", ""}).fields.at(0), "0");
+    EXPECT_TRUE(auth(new_alice, "", old_token).refused("AuthenticationFailed"));
+    const CallResult seen = world->call(world->admin, {"list-ex", "alice"});
+    ASSERT_TRUE(seen.ok()) << seen.raw;
+    ASSERT_EQ(seen.lines.size(), 1U) << seen.raw;
+    EXPECT_EQ(seen.lines[0], old_id + " alice 61001 orphaned");
+    // A restart keeps them (no sweep over every user: it would read the
+    // whole index); the new account's first token deletes them.
+    EXPECT_EQ(world->stop_daemon(), 0);
+    world->start_daemon();
+    EXPECT_EQ(world->call(world->admin, {"list-ex", "alice"}).lines.size(), 1U);
+    const auto [new_id, new_token] = create(new_alice, "", "old");
+    const CallResult after = world->call(world->admin, {"list-ex", "alice"});
+    ASSERT_EQ(after.lines.size(), 1U) << after.raw;
+    EXPECT_EQ(after.lines[0], new_id + " alice 61999 live");
+    EXPECT_TRUE(auth(new_alice, "", new_token).ok());
+    EXPECT_TRUE(auth(new_alice, "", old_token).refused("AuthenticationFailed"));
+    EXPECT_NE(world->daemon_log().find("deleted 1 tokens of user \"alice\"'s earlier account"),
+              std::string::npos)
+        << world->daemon_log();
+}
+
 TEST_F(DaemonTest, FailedAttemptsAreThrottledPerSource) {
     world->set_config("throttle_max_failures = 3\nthrottle_window = 60s\n");
     world->start_daemon();
@@ -313,7 +356,10 @@ TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
     if (TestWorld::daemon_under_valgrind()) {
         GTEST_SKIP() << "a 64 MiB Argon2id hash takes minutes under valgrind";
     }
-    // One worker, room for two jobs, and a hash that takes a while.
+    // One worker, room for two jobs, and a hash that takes a while. What is
+    // asserted does not depend on how long it takes (seconds under ASan on a
+    // busy machine): every call is answered, by the daemon, either with the
+    // result or with Busy; so the callers wait as long as it takes.
     world->set_config(
         "workers = 1\nqueue_size = 2\nargon2_time_cost = 3\nargon2_memory_kib = 65536\n");
     world->start_daemon();
@@ -322,8 +368,11 @@ TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
     std::vector<std::future<CallResult>> calls;
     calls.reserve(40);
     for (int i = 0; i < 40; ++i) {
-        calls.push_back(
-            std::async(std::launch::async, [&] { return auth(world->root, "alice", token); }));
+        calls.push_back(std::async(std::launch::async, [&] {
+            return world->call(world->root,
+                               {"--timeout-ms=1800000", "auth", "alice", token, "sshd", ""},
+                               std::chrono::minutes(30));
+        }));
     }
     int ok = 0;
     int busy = 0;
@@ -335,10 +384,17 @@ TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
     }
     EXPECT_GT(ok, 0);
     EXPECT_GT(busy, 0) << "a full queue must answer Busy";
-    const long rss_after = world->daemon_peak_rss_kib();
-    // One worker hashing in 64 MiB plus slack; 40 callers must not add 40 x 64 MiB.
-    EXPECT_LT(rss_after, rss_before + 100L * 1024) << "peak RSS grew from " << rss_before << " KiB";
-    EXPECT_TRUE(auth(world->root, "alice", token).ok()) << "still serving after the flood";
+    if (TestWorld::daemon_memory_is_measurable()) {
+        // One worker hashing in 64 MiB plus slack; 40 callers must not add 40 x 64 MiB.
+        EXPECT_LT(world->daemon_peak_rss_kib(), rss_before + 100L * 1024)
+            << "peak RSS grew from " << rss_before << " KiB";
+    }
+    EXPECT_TRUE(world
+                    ->call(world->root,
+                           {"--timeout-ms=1800000", "auth", "alice", token, "sshd", ""},
+                           std::chrono::minutes(30))
+                    .ok())
+        << "still serving after the flood";
 }
 
 TEST_F(DaemonTest, RestartKeepsTokensAndSigtermFlushesStatistics) {
@@ -477,10 +533,11 @@ TEST_F(DaemonTest, SigintStopsCleanly) {
 }
 
 TEST_F(DaemonTest, ClientGivesUpAtItsDeadline) {
-    // No daemon: the bus answers at once.
+    // No daemon: the bus answers at once, long before the deadline (far
+    // above what a busy machine adds).
     auto started = std::chrono::steady_clock::now();
-    EXPECT_EQ(world->call(world->root, {"--timeout-ms=3000", "status"}).status, "unavailable");
-    EXPECT_LT(std::chrono::steady_clock::now() - started, 2s);
+    EXPECT_EQ(world->call(world->root, {"--timeout-ms=30000", "status"}).status, "unavailable");
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 15s);
 
     // A name owner that never answers: the client stops at its deadline.
     const auto silent = world->start_silent_owner();
@@ -490,7 +547,7 @@ TEST_F(DaemonTest, ClientGivesUpAtItsDeadline) {
     const auto took = std::chrono::steady_clock::now() - started;
     EXPECT_EQ(r.status, "unavailable") << r.raw;
     EXPECT_GE(took, 650ms);
-    EXPECT_LT(took, 2s);
+    EXPECT_LT(took, 10s) << "the deadline, not sd-bus's own (25 s)";
 }
 
 TEST_F(DaemonTest, ConcurrentCorrectLoginsSurviveARehash) {

@@ -95,7 +95,7 @@ TEST_F(PamTest, ServiceAndRhostReachTheDaemon) {
     EXPECT_TRUE(succeeded(pam("ftp-only", "alice", scoped.fields.at(1))));
     EXPECT_TRUE(failed_with(pam("tokens-only", "alice", scoped.fields.at(1)), kAuthErr))
         << "a token scoped to another service";
-    EXPECT_NE(world->daemon_log().find("service=ftp-only"), std::string::npos)
+    EXPECT_NE(world->daemon_log().find(R"(service="ftp-only")"), std::string::npos)
         << world->daemon_log();
 }
 
@@ -118,10 +118,12 @@ TEST_F(PamTest, UnknownUserAndIgnoreUnknownUser) {
 
 TEST_F(PamTest, DaemonDownIsAuthinfoUnavailWithinTheDeadline) {
     ASSERT_EQ(world->stop_daemon(), 0);
-    service("t5", "auth required " APITOKEN_PAM_MODULE " timeout=5\n");
+    // A deadline far above what a busy machine adds, so that "at once" and
+    // "at the deadline" cannot be confused.
+    service("t30", "auth required " APITOKEN_PAM_MODULE " timeout=30\n");
     const auto started = std::chrono::steady_clock::now();
-    EXPECT_TRUE(failed_with(pam("t5", "alice", token), kAuthinfoUnavail));
-    EXPECT_LT(std::chrono::steady_clock::now() - started, 2s)
+    EXPECT_TRUE(failed_with(pam("t30", "alice", token), kAuthinfoUnavail));
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 15s)
         << "no daemon: the bus says so at once";
 
     service("ignore-unavail", "auth [success=done ignore=ignore default=die] " APITOKEN_PAM_MODULE
@@ -138,7 +140,8 @@ TEST_F(PamTest, SilentDaemonIsAuthinfoUnavailAtTheDeadline) {
     const auto took = std::chrono::steady_clock::now() - started;
     EXPECT_TRUE(failed_with(r, kAuthinfoUnavail)) << describe(r);
     EXPECT_GE(took, 950ms);
-    EXPECT_LT(took, 2500ms) << "the deadline, not later";
+    // Generous for a busy machine; sd-bus's own timeout would be 25 s.
+    EXPECT_LT(took, 10s) << "the deadline, not later";
 }
 
 // A bus daemon that accepts the connection and never says a word (wedged,
@@ -163,7 +166,7 @@ TEST_F(PamTest, WedgedBusIsAuthinfoUnavailAtTheDeadline) {
     ::close(listener);
     EXPECT_TRUE(failed_with(r, kAuthinfoUnavail)) << describe(r);
     EXPECT_GE(took, 950ms);
-    EXPECT_LT(took, 2500ms) << "the deadline, not sd-bus's own (tens of seconds)";
+    EXPECT_LT(took, 10s) << "the deadline, not sd-bus's own (tens of seconds)";
 }
 
 TEST_F(PamTest, ThrottledSourceGetsMaxtries) {

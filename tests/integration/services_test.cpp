@@ -223,7 +223,7 @@ TEST_F(ServicesTest, NginxBasicAuthLikeJenkins) {
     EXPECT_EQ(http_status(port, "alice", expiring), "401") << "expired";
     ASSERT_TRUE(world->call(world->root, {"revoke", "alice", token.substr(4, 12)}).ok());
     EXPECT_EQ(http_status(port, "alice", token), "401") << "revoked";
-    EXPECT_NE(world->daemon_log().find("caller_uid=33"), std::string::npos)
+    EXPECT_NE(world->daemon_log().find(R"(caller_uid="33")"), std::string::npos)
         << "checked by the unprivileged worker (www-data): " << world->daemon_log();
 }
 

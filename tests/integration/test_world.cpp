@@ -155,8 +155,10 @@ Environment TestWorld::nss_environment() const {
     const char* asan = std::getenv("ASAN_OPTIONS"); // NOLINT(concurrency-mt-unsafe)
     const std::string asan_options =
         std::string(asan != nullptr ? asan : "") + ":verify_asan_link_order=0";
+    // nss_wrapper finds libc's own functions (gethostname, which the daemon
+    // calls for host-limited tokens) with RTLD_DEEPBIND, which ASan refuses.
     return {"ASAN_OPTIONS=" + asan_options, std::string("LD_PRELOAD=") + APITOKEN_NSS_WRAPPER,
-            "NSS_WRAPPER_PASSWD=" + (dir_ / "passwd").string(),
+            "NSS_WRAPPER_DISABLE_DEEPBIND=1", "NSS_WRAPPER_PASSWD=" + (dir_ / "passwd").string(),
             "NSS_WRAPPER_GROUP=" + (dir_ / "group").string()};
 }
 
@@ -332,7 +334,7 @@ Environment TestWorld::pam_environment() const {
         // pam_wrapper's RTLD_DEEPBIND does not mix with sanitizers and valgrind.
         "PAM_WRAPPER_DISABLE_DEEPBIND=1",
         // pam_wrapper 1.1.4 (Debian 12) reads the uid_wrapper name instead.
-        "UID_WRAPPER_DISABLE_DEEPBIND=1",
+        "UID_WRAPPER_DISABLE_DEEPBIND=1", "NSS_WRAPPER_DISABLE_DEEPBIND=1",
         "ASAN_OPTIONS=" + std::string(asan != nullptr ? asan : "") + ":verify_asan_link_order=0",
         "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()};
 }

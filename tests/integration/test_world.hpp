@@ -24,6 +24,11 @@ struct TestUser {
 };
 
 // The reply of one apitoken-test-call run, split into its words.
+// pamtester's verdict: exit 0 and its "successfully authenticated" line.
+[[nodiscard]] inline bool login_succeeded(const ProcessResult& r) {
+    return r.exit_code == 0 && r.out.find("successfully authenticated") != std::string::npos;
+}
+
 struct CallResult {
     std::string status; // ok, refused, unavailable, failed
     std::string error;  // for refused: the short error name (AccessDenied, ...)
@@ -74,7 +79,12 @@ public:
     // Whether the daemon's RSS means what it says: not under ASan (freed
     // memory waits in its quarantine) nor valgrind (its own shadow memory).
     [[nodiscard]] static bool daemon_memory_is_measurable() {
-        return std::string_view(APITOKEN_ASAN_RUNTIME).empty() && !daemon_under_valgrind();
+        return !sanitized() && !daemon_under_valgrind();
+    }
+    // Whether this is the ASan+UBSan build: every process of the world
+    // (daemon, PAM programs, clients) is instrumented and starts slowly.
+    [[nodiscard]] static bool sanitized() {
+        return !std::string_view(APITOKEN_ASAN_RUNTIME).empty();
     }
     // Stops the daemon under valgrind if it still runs; the logs of every
     // daemon of this world that memcheck found errors in ("" when none).

@@ -1,23 +1,24 @@
 #pragma once
 
+#include <cerrno>
 #include <cstdlib>
 #include <filesystem>
-#include <stdexcept>
 #include <string>
 #include <system_error>
 
 namespace apitoken::testing {
 
-// A fresh directory under $TMPDIR (or /tmp), removed with its contents when
-// the test ends.
+// A fresh directory under $TMPDIR (or /tmp), named `prefix`-XXXXXX, removed
+// with its contents when the test (or benchmark) ends.
 class TempDir {
 public:
-    TempDir() {
+    explicit TempDir(const std::string& prefix = "apitoken-test") {
         const char* base = std::getenv("TMPDIR"); // NOLINT(concurrency-mt-unsafe): no setenv here
         std::string pattern =
-            std::string(base != nullptr ? base : "/tmp") + "/apitoken-test-XXXXXX";
+            std::string(base != nullptr ? base : "/tmp") + "/" + prefix + "-XXXXXX";
         if (::mkdtemp(pattern.data()) == nullptr) {
-            throw std::runtime_error("mkdtemp failed");
+            throw std::system_error(errno, std::generic_category(),
+                                    "cannot create a temporary directory from " + pattern);
         }
         path_ = pattern;
     }

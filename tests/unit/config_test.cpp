@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 namespace apitoken::daemon {
 namespace {
@@ -82,6 +83,13 @@ TEST(ConfigParse, DefaultsAreTheDocumentedOnes) {
     EXPECT_EQ(config.expired_retention, days{30});
     EXPECT_EQ(config.max_store_size, std::size_t{4} << 30U);
     EXPECT_FALSE(config.debug);
+    EXPECT_FALSE(config.require_expiry);
+    EXPECT_EQ(config.max_idle, std::nullopt);
+    EXPECT_TRUE(config.allowed_services.empty());
+    EXPECT_FALSE(config.require_services);
+    EXPECT_EQ(config.expiry_warning, days{7});
+    EXPECT_FALSE(config.services_required());
+    EXPECT_TRUE(config.service_allowed("sshd"));
 }
 
 TEST(ConfigParse, EmptyOrCommentOnlyTextGivesDefaults) {
@@ -106,7 +114,12 @@ TEST(ConfigParse, EveryKeyIsParsed) {
                                 "usage_flush_interval = 30s\n"
                                 "expired_retention = 12h\n"
                                 "max_store_size = 512M\n"
-                                "debug = yes\n");
+                                "debug = yes\n"
+                                "require_expiry = yes\n"
+                                "max_idle = 26w\n"
+                                "allowed_services = sshd, dovecot\n"
+                                "require_services = yes\n"
+                                "expiry_warning = 14d\n");
     EXPECT_EQ(config.hash.opslimit, 3U);
     EXPECT_EQ(config.hash.memlimit, std::size_t{1024} * 1024);
     EXPECT_EQ(config.workers, 8U);
@@ -122,6 +135,11 @@ TEST(ConfigParse, EveryKeyIsParsed) {
     EXPECT_EQ(config.expired_retention, hours{12});
     EXPECT_EQ(config.max_store_size, std::size_t{512} << 20U);
     EXPECT_TRUE(config.debug);
+    EXPECT_TRUE(config.require_expiry);
+    EXPECT_EQ(config.max_idle, std::chrono::weeks{26});
+    EXPECT_EQ(config.allowed_services, (std::vector<std::string>{"sshd", "dovecot"}));
+    EXPECT_TRUE(config.require_services);
+    EXPECT_EQ(config.expiry_warning, days{14});
 }
 
 TEST(ConfigParse, WhitespaceAroundKeyAndValueIsIgnored) {
@@ -300,6 +318,105 @@ TEST(ConfigParse, MaximumAloneBecomesTheDefaultLifetime) {
         << "a token created without --expires must not outlive the maximum";
 }
 
+TEST(ConfigParse, PolicyDurationsTakeTheirRanges) {
+    EXPECT_EQ(parse("max_idle = never").max_idle, std::nullopt);
+    EXPECT_EQ(parse("max_idle = 90d").max_idle, days{90});
+    EXPECT_EQ(parse("max_idle = 1s").max_idle, seconds{1});
+    EXPECT_EQ(parse("expiry_warning = 1d").expiry_warning, days{1});
+    EXPECT_EQ(parse("expiry_warning = 36525d").expiry_warning, days{36525});
+    const std::string not_duration = " is not a duration (a positive number and a unit s, m, h, d "
+                                     "or w, such as 90s, 15m, 12h, 30d or 2w";
+    EXPECT_EQ(error_of("max_idle = 0d"),
+              "test.conf:1: max_idle: '0d'" + not_duration + "; or never)");
+    EXPECT_EQ(error_of("max_idle = 1y"),
+              "test.conf:1: max_idle: '1y'" + not_duration + "; or never)");
+    EXPECT_EQ(error_of("expiry_warning = never"),
+              "test.conf:1: expiry_warning: 'never'" + not_duration + ")");
+    EXPECT_EQ(error_of("expiry_warning = 7"),
+              "test.conf:1: expiry_warning: '7'" + not_duration + ")");
+    EXPECT_EQ(error_of("require_expiry = maybe"),
+              "test.conf:1: require_expiry: 'maybe' is not yes, no, true, false, on, off, 1 or 0");
+    EXPECT_EQ(error_of("require_services = Y"),
+              "test.conf:1: require_services: 'Y' is not yes, no, true, false, on, off, 1 or 0");
+}
+
+TEST(ConfigParse, AllowedServicesAreSeparatedByBlanksOrCommas) {
+    using Services = std::vector<std::string>;
+    EXPECT_EQ(parse("allowed_services = sshd").allowed_services, Services{"sshd"});
+    EXPECT_EQ(parse("allowed_services = sshd dovecot").allowed_services,
+              (Services{"sshd", "dovecot"}));
+    EXPECT_EQ(parse("allowed_services = sshd,dovecot, imap ,\tsmtp  login").allowed_services,
+              (Services{"sshd", "dovecot", "imap", "smtp", "login"}));
+    EXPECT_EQ(parse("allowed_services = imap sshd imap").allowed_services,
+              (Services{"imap", "sshd"}))
+        << "a name given twice is kept once, in the file's order";
+    EXPECT_EQ(parse("allowed_services = a.b_c+d@e-f").allowed_services, Services{"a.b_c+d@e-f"});
+    EXPECT_EQ(parse("allowed_services =").allowed_services, Services{})
+        << "an empty list is a value: any service";
+    EXPECT_EQ(parse("allowed_services = , ,").allowed_services, Services{});
+    EXPECT_EQ(error_of("allowed_services =\nallowed_services = sshd"),
+              "test.conf:2: allowed_services: set again (already set on line 1)");
+    EXPECT_EQ(error_of("workers ="), "test.conf:1: workers: the value is empty")
+        << "other keys still need a value";
+}
+
+TEST(ConfigParse, AllowedServicesThatNoPamServiceCanBeAreRefused) {
+    const std::string chars = ": a service name may only contain letters, digits and . _ + @ - and "
+                              "must not start with '.'";
+    EXPECT_EQ(error_of("allowed_services = sshd .hidden"),
+              "test.conf:1: allowed_services: '.hidden'" + chars);
+    EXPECT_EQ(error_of("allowed_services = sshd;login"),
+              "test.conf:1: allowed_services: 'sshd;login'" + chars);
+    EXPECT_EQ(error_of("allowed_services = ../../etc/passwd"),
+              "test.conf:1: allowed_services: '../../etc/passwd'" + chars);
+    EXPECT_EQ(error_of("allowed_services = s\xc3\xa9"),
+              "test.conf:1: allowed_services: 's\\xc3\\xa9'" + chars);
+    EXPECT_EQ(error_of("allowed_services = " + std::string(65, 's')),
+              "test.conf:1: allowed_services: '" + std::string(64, 's') +
+                  "...': a service name must be 1 to 64 characters long");
+}
+
+TEST(ConfigParse, ServicePolicyHelpers) {
+    Config config;
+    config.require_services = true;
+    EXPECT_TRUE(config.services_required());
+    EXPECT_TRUE(config.service_allowed("anything"));
+
+    const Config limited = parse("allowed_services = sshd imap");
+    EXPECT_FALSE(limited.require_services);
+    EXPECT_TRUE(limited.services_required())
+        << "a token naming no service could use any: not within the allowed list";
+    EXPECT_TRUE(limited.service_allowed("sshd"));
+    EXPECT_TRUE(limited.service_allowed("imap"));
+    EXPECT_FALSE(limited.service_allowed("login"));
+    EXPECT_FALSE(limited.service_allowed("SSHD"));
+    EXPECT_FALSE(limited.service_allowed(""));
+}
+
+TEST(ConfigParse, RequiredExpiryNeedsALifetimeForTokensCreatedWithoutOne) {
+    EXPECT_EQ(error_of("\nrequire_expiry = yes\n"),
+              "test.conf:2: require_expiry: needs default_lifetime or max_lifetime: the lifetime "
+              "of a token created without --expires");
+    EXPECT_EQ(error_of("default_lifetime = never\nrequire_expiry = yes\n"),
+              "test.conf:1: default_lifetime: never contradicts require_expiry (line 2)");
+    EXPECT_EQ(error_of("require_expiry = yes\nmax_lifetime = never\n"),
+              "test.conf:1: require_expiry: needs default_lifetime or max_lifetime: the lifetime "
+              "of a token created without --expires")
+        << "max_lifetime = never gives no lifetime either";
+
+    const Config with_default = parse("require_expiry = yes\ndefault_lifetime = 30d\n");
+    EXPECT_TRUE(with_default.require_expiry);
+    EXPECT_EQ(with_default.default_lifetime, days{30});
+    EXPECT_EQ(with_default.max_lifetime, std::nullopt) << "no maximum is needed";
+
+    const Config with_maximum = parse("require_expiry = yes\nmax_lifetime = 90d\n");
+    EXPECT_EQ(with_maximum.default_lifetime, days{90});
+
+    const Config off = parse("require_expiry = no\ndefault_lifetime = never\n");
+    EXPECT_FALSE(off.require_expiry);
+    EXPECT_EQ(off.default_lifetime, std::nullopt);
+}
+
 TEST(ConfigParse, OverlongLineIsRefusedAtThatLine) {
     const std::string longest_comment = "#" + std::string(kMaxConfigLineBytes - 1, 'x');
     EXPECT_EQ(parse(longest_comment + "\n"), Config{});
@@ -345,11 +462,14 @@ TEST(ConfigParse, MessagesShowOnlyTheStartOfAHugeKeyOrValue) {
 TEST(ConfigParse, ArbitraryBytesGiveAConfigOrAPrintableConfigError) {
     // Fragments that reach every branch (keys, values, separators) mixed with
     // random bytes; a fixed seed keeps failures reproducible.
-    const std::array<std::string_view, 12> fragments{"workers",
+    const std::array<std::string_view, 15> fragments{"workers",
                                                      "debug",
                                                      "max_lifetime",
                                                      "default_lifetime",
                                                      "max_store_size",
+                                                     "require_expiry",
+                                                     "allowed_services",
+                                                     ",",
                                                      " = ",
                                                      "=",
                                                      "\n",
@@ -450,7 +570,7 @@ TEST(ExampleConfig, ListsEveryKeyAtItsDefault) {
         }
         uncommented += line + "\n";
     }
-    EXPECT_EQ(keys, 15U) << "every key, once (duplicates and unknown keys fail the parse)";
+    EXPECT_EQ(keys, 20U) << "every key, once (duplicates and unknown keys fail the parse)";
     EXPECT_EQ(parse_config(uncommented, path.string()), Config{});
 }
 

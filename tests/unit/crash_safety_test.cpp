@@ -7,6 +7,9 @@
 // checks that every acknowledged operation is there, that the one in flight
 // is either done or not done at all, and that nothing else appeared. Each
 // round kills the child at another point, on the same state directory.
+// The same for the uses of a token with a use limit (consume_use): a use
+// the store counted is on disk when the call returns, and no kill lets the
+// token be used more often than its limit.
 #include "store/token_store.hpp"
 #include "tests/support/store_fixture.hpp"
 
@@ -17,6 +20,7 @@
 
 #include <array>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <set>
 #include <thread>
@@ -29,7 +33,8 @@ using testing::TempDir;
 // One pipe message: an operation byte and a token id. Smaller than
 // PIPE_BUF, so each write is atomic and the parent never reads half of one.
 struct Report {
-    char op; // 'c' / 'r': about to create / revoke; 'C' / 'R': done
+    char op; // 'c' / 'r': about to create / revoke; 'C' / 'R': done;
+             // 'u': about to use; 'U' / 'X' / 'G': Counted / Exhausted / Gone
     TokenId::Bytes id;
 };
 
@@ -144,6 +149,85 @@ TEST(CrashSafety, AcknowledgedCreatesAndRevokesSurviveKillMinus9) {
     }
     EXPECT_GT(ledger.created.size(), 5U) << "the writer made too little progress to test anything";
     EXPECT_GT(ledger.revoked.size(), 1U) << "the writer made too little progress to test anything";
+}
+
+[[noreturn]] void consumer_child(const StoreOptions& options, const TokenId& id, int report_fd) {
+    try {
+        TokenStore store(options);
+        for (long long i = 0;; ++i) {
+            report(report_fd, 'u', id);
+            const UseVerdict verdict = store.consume_use(
+                {id, testing::at(1'800'000'000 + i), "sshd", "192.0.2." + std::to_string(i % 20)});
+            report(report_fd,
+                   verdict == UseVerdict::Counted     ? 'U'
+                   : verdict == UseVerdict::Exhausted ? 'X'
+                                                      : 'G',
+                   id);
+        }
+    } catch (...) {
+        ::_exit(2);
+    }
+}
+
+// What the parent learned about the uses, over all rounds.
+struct UseLedger {
+    std::uint64_t counted = 0; // uses the child was told were counted
+    bool in_flight = false;    // a consume_use call had not returned at the kill
+    bool exhausted = false;    // the child was told the limit was reached
+
+    void apply(const Report& report) {
+        switch (report.op) {
+        case 'u': in_flight = true; break;
+        case 'U': in_flight = false, ++counted; break;
+        case 'X': in_flight = false, exhausted = true; break;
+        default: ADD_FAILURE() << "unexpected report " << report.op;
+        }
+    }
+};
+
+TEST(CrashSafety, CountedUsesSurviveKillMinus9AndNeverExceedTheLimit) {
+    constexpr std::uint64_t kMaxUses = 1'000;
+    TempDir dir;
+    const StoreOptions options = testing::options_for(dir);
+    TokenRecord limited = testing::make_token("crash", "limited").record;
+    limited.max_uses = kMaxUses;
+    TokenStore(options).create(limited);
+    UseLedger ledger;
+
+    for (int round = 0; round < 5; ++round) {
+        std::array<int, 2> fds{};
+        ASSERT_EQ(::pipe(fds.data()), 0);
+        const pid_t child = ::fork();
+        ASSERT_GE(child, 0);
+        if (child == 0) {
+            ::close(fds[0]);
+            consumer_child(options, limited.id, fds[1]);
+        }
+        ::close(fds[1]);
+        std::this_thread::sleep_for(std::chrono::milliseconds(20 + randombytes_uniform(180)));
+        ::kill(child, SIGKILL);
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        ASSERT_TRUE(WIFSIGNALED(status)) << "the consumer stopped by itself, status " << status;
+
+        Report message{};
+        while (::read(fds[0], &message, sizeof message) == sizeof message) {
+            ledger.apply(message);
+        }
+        ::close(fds[0]);
+
+        const std::uint64_t on_disk = TokenStore(options).find(limited.id)->use_count;
+        EXPECT_GE(on_disk, ledger.counted) << "round " << round << ": a counted use was lost";
+        EXPECT_LE(on_disk, ledger.counted + (ledger.in_flight ? 1 : 0))
+            << "round " << round << ": uses nobody made were counted";
+        EXPECT_LE(on_disk, kMaxUses) << "round " << round << ": the limit was exceeded";
+        if (ledger.exhausted) {
+            EXPECT_EQ(on_disk, kMaxUses) << "round " << round;
+        }
+        ledger.counted = on_disk; // the use in flight, if any, settled either way
+        ledger.in_flight = false;
+    }
+    EXPECT_GT(ledger.counted, 5U) << "the consumer made too little progress to test anything";
 }
 
 } // namespace

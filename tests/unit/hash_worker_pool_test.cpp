@@ -3,13 +3,22 @@
 #include <gtest/gtest.h>
 #include <systemd/sd-event.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
+#include <vector>
 
 namespace apitoken::daemon {
 namespace {
+
+// A lane like a user's own (uid 1000, no requester).
+HashLane lane_of_user() {
+    return {1000, ""};
+}
 
 class HashWorkerPoolTest : public ::testing::Test {
 protected:
@@ -23,11 +32,12 @@ TEST_F(HashWorkerPoolTest, WorkRunsOffThreadAndDoneOnTheLoopThread) {
     const auto loop_thread = std::this_thread::get_id();
     std::thread::id work_thread;
     std::thread::id done_thread;
-    ASSERT_TRUE(pool.try_submit([&] { work_thread = std::this_thread::get_id(); },
-                                [&] {
-                                    done_thread = std::this_thread::get_id();
-                                    sd_event_exit(event, 0);
-                                }));
+    ASSERT_TRUE(pool.try_submit(
+        lane_of_user(), [&] { work_thread = std::this_thread::get_id(); },
+        [&] {
+            done_thread = std::this_thread::get_id();
+            sd_event_exit(event, 0);
+        }));
     ASSERT_GE(sd_event_loop(event), 0);
     EXPECT_NE(work_thread, loop_thread);
     EXPECT_EQ(done_thread, loop_thread);
@@ -35,7 +45,7 @@ TEST_F(HashWorkerPoolTest, WorkRunsOffThreadAndDoneOnTheLoopThread) {
 }
 
 TEST_F(HashWorkerPoolTest, RefusesBeyondCapacityUntilJobsAreDelivered) {
-    HashWorkerPool pool(event, 1, 3);
+    HashWorkerPool pool(event, 1, 3, 3);
     std::mutex mutex;
     std::condition_variable cv;
     bool release = false;
@@ -45,9 +55,11 @@ TEST_F(HashWorkerPoolTest, RefusesBeyondCapacityUntilJobsAreDelivered) {
     };
     std::atomic<int> done{0};
     for (int i = 0; i < 3; ++i) {
-        ASSERT_TRUE(pool.try_submit(blocked_work, [&] { ++done; }));
+        ASSERT_TRUE(pool.try_submit(lane_of_user(), blocked_work, [&] { ++done; }));
     }
-    EXPECT_FALSE(pool.try_submit([] {}, [] {})) << "the fourth job must be refused";
+    EXPECT_FALSE(pool.try_submit(
+        lane_of_user(), [] {}, [] {}))
+        << "the fourth job must be refused";
     EXPECT_EQ(pool.outstanding(), 3U);
     {
         const std::lock_guard lock(mutex);
@@ -56,7 +68,100 @@ TEST_F(HashWorkerPoolTest, RefusesBeyondCapacityUntilJobsAreDelivered) {
     cv.notify_all();
     pool.drain();
     EXPECT_EQ(done.load(), 3);
-    EXPECT_TRUE(pool.try_submit([] {}, [] {})) << "room again once delivered";
+    EXPECT_TRUE(pool.try_submit(
+        lane_of_user(), [] {}, [] {}))
+        << "room again once delivered";
+    pool.drain();
+}
+
+// A job that waits until the test opens the gate.
+class Gate {
+public:
+    void open() {
+        {
+            const std::lock_guard lock(mutex_);
+            open_ = true;
+        }
+        cv_.notify_all();
+    }
+    void wait() {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return open_; });
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    bool open_ = false;
+};
+
+TEST_F(HashWorkerPoolTest, LanesTakeTurnsSoAFloodDelaysOthersByOneJob) {
+    HashWorkerPool pool(event, 1, 64, 16);
+    const HashLane flood{1001, ""};
+    const HashLane victim{0, "alice"};
+    Gate gate;
+    std::mutex order_mutex;
+    std::vector<std::string> order;
+    const auto job = [&](const std::string& name) {
+        return [&, name] {
+            const std::lock_guard lock(order_mutex);
+            order.push_back(name);
+        };
+    };
+    ASSERT_TRUE(pool.try_submit(
+        flood, [&] { gate.wait(); }, [] {})); // occupies the worker
+    for (int i = 1; i <= 5; ++i) {
+        ASSERT_TRUE(pool.try_submit(flood, job("flood" + std::to_string(i)), [] {}));
+    }
+    ASSERT_TRUE(pool.try_submit(victim, job("victim"), [] {}));
+    gate.open();
+    pool.drain();
+    // Whether the worker took the gated job before or after the flood was
+    // queued, the victim waits behind at most one flood job.
+    ASSERT_EQ(order.size(), 6U);
+    const auto victim_turn = std::find(order.begin(), order.end(), "victim") - order.begin();
+    EXPECT_LE(victim_turn, 1) << "the victim waited behind " << victim_turn << " flood jobs";
+}
+
+TEST_F(HashWorkerPoolTest, ALaneGetsItsShareAndNoMore) {
+    HashWorkerPool pool(event, 1, 64, 3);
+    const HashLane flood{1001, ""};
+    Gate gate;
+    ASSERT_TRUE(pool.try_submit(
+        flood, [&] { gate.wait(); }, [] {}));
+    ASSERT_TRUE(pool.try_submit(
+        flood, [] {}, [] {}));
+    ASSERT_TRUE(pool.try_submit(
+        flood, [] {}, [] {}));
+    EXPECT_FALSE(pool.try_submit(
+        flood, [] {}, [] {}))
+        << "the lane's share is 3";
+    EXPECT_TRUE(pool.try_submit(
+        HashLane{1002, ""}, [] {}, [] {}))
+        << "another lane has room";
+    gate.open();
+    pool.drain();
+    EXPECT_TRUE(pool.try_submit(
+        flood, [] {}, [] {}))
+        << "room again once delivered";
+    pool.drain();
+}
+
+TEST_F(HashWorkerPoolTest, EarlyStartsOnlyOnAnIdleWorker) {
+    HashWorkerPool pool(event, 1, 64);
+    // The worker thread may not be waiting yet: it is idle once it takes an
+    // early start (bounded wait, no timing assumption).
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    Gate gate;
+    while (!pool.try_start_on_idle_worker([&] { gate.wait(); }, [] {})) {
+        ASSERT_LT(std::chrono::steady_clock::now(), give_up) << "the worker never became idle";
+        std::this_thread::yield();
+    }
+    EXPECT_FALSE(pool.try_start_on_idle_worker([] {}, [] {})) << "the only worker is busy";
+    ASSERT_TRUE(pool.try_submit(
+        lane_of_user(), [] {}, [] {}));
+    EXPECT_FALSE(pool.try_start_on_idle_worker([] {}, [] {})) << "a queued job waits";
+    gate.open();
     pool.drain();
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 namespace apitoken::store {
 namespace {
@@ -35,6 +36,82 @@ TEST(TokenNameRules, RefusesEmptyLongControlAndBadUtf8) {
     EXPECT_NE(token_name_problem(" leading"), "");
     EXPECT_NE(token_name_problem("trailing "), "");
 }
+
+// The literals below hold unterminated bidirectional overrides and isolates
+// on purpose.
+// NOLINTBEGIN(misc-misleading-bidirectional)
+
+// The rule of contract/printable_text.hpp, through the name check the
+// daemon and the store use: each invisible, formatting or control character
+// of the security report is refused, named, and never echoed.
+TEST(TokenNameRules, RefusesInvisibleFormattingAndControlCharactersNamingThem) {
+    struct Case {
+        std::string raw;
+        std::string named;
+    };
+    const std::vector<Case> cases = {
+        {"\u202E", "U+202E RIGHT-TO-LEFT OVERRIDE"},
+        {"\u2066", "U+2066 LEFT-TO-RIGHT ISOLATE"},
+        {"\u2067", "U+2067 RIGHT-TO-LEFT ISOLATE"},
+        {"\u2068", "U+2068 FIRST STRONG ISOLATE"},
+        {"\u2069", "U+2069 POP DIRECTIONAL ISOLATE"},
+        {"\u200B", "U+200B ZERO WIDTH SPACE"},
+        {"\u200C", "U+200C ZERO WIDTH NON-JOINER"},
+        {"\u200D", "U+200D ZERO WIDTH JOINER"},
+        {"\u200E", "U+200E LEFT-TO-RIGHT MARK"},
+        {"\u200F", "U+200F RIGHT-TO-LEFT MARK"},
+        {"\u061C", "U+061C ARABIC LETTER MARK"},
+        {"\uFEFF", "U+FEFF ZERO WIDTH NO-BREAK SPACE"},
+        {"\u2028", "U+2028 LINE SEPARATOR"},
+        {"\u2029", "U+2029 PARAGRAPH SEPARATOR"},
+        {"\u0085", "U+0085"},
+        {"\u009B", "U+009B"},
+        {"\uE000", "U+E000"},
+        {"\u0378", "U+0378"},
+    };
+    for (const auto& [raw, named] : cases) {
+        const std::string message = token_name_problem("invoice" + raw + "txt.exe");
+        EXPECT_TRUE(message.starts_with("the token name contains " + named +
+                                        ", which is not "
+                                        "allowed ("))
+            << message;
+        EXPECT_EQ(message.find(raw), std::string::npos) << named << ": the raw value is echoed";
+        EXPECT_EQ(message.find("invoice"), std::string::npos) << message;
+    }
+    EXPECT_EQ(token_name_problem("ci\u202Eupload"),
+              "the token name contains U+202E RIGHT-TO-LEFT OVERRIDE, which is not allowed "
+              "(invisible, formatting or control character)");
+}
+
+TEST(TokenNameRules, AcceptsNfcNamesInAnyScriptAndRefusesDecomposedOnes) {
+    EXPECT_EQ(token_name_problem("\u00E9"), "");
+    EXPECT_EQ(token_name_problem("日本語"), "");
+    EXPECT_EQ(token_name_problem("deploy \U0001F680"), "");
+    EXPECT_EQ(token_name_problem("\U0001F680"), "");
+    const std::string decomposed = token_name_problem("e\u0301");
+    EXPECT_TRUE(decomposed.starts_with("the token name is not in Unicode normalization form C"))
+        << decomposed;
+    EXPECT_NE(decomposed.find("U+0301 COMBINING ACUTE ACCENT"), std::string::npos) << decomposed;
+    EXPECT_NE(decomposed.find("U+00E9"), std::string::npos) << decomposed;
+}
+
+TEST(TokenNameRules, CountsCharactersNotBytesAndRefusesAnyOuterSpace) {
+    std::string rockets;
+    for (std::size_t i = 0; i < kMaxTokenNameChars; ++i) {
+        rockets += "\U0001F680";
+    }
+    EXPECT_EQ(token_name_problem(rockets), "") << "64 four-byte characters";
+    EXPECT_EQ(token_name_problem(rockets + "x"), "the token name is longer than 64 characters");
+    EXPECT_EQ(token_name_problem(std::string(1000, 'x')),
+              "the token name is longer than 64 characters");
+    EXPECT_EQ(token_name_problem("\u2003em space"), "the token name starts or ends with a space");
+    EXPECT_EQ(token_name_problem("ideographic\u3000"),
+              "the token name starts or ends with a space");
+    EXPECT_EQ(token_name_problem("no-break\u00A0"), "the token name starts or ends with a space");
+    EXPECT_EQ(token_name_problem("inner\u00A0space"), "");
+}
+
+// NOLINTEND(misc-misleading-bidirectional)
 
 TEST(UserNameRules, AcceptsUsualNamesAndRefusesSeparators) {
     EXPECT_EQ(user_name_problem("alice"), "");

@@ -52,5 +52,30 @@ TEST(TimeText, ExactSpans) {
     EXPECT_EQ(exact_span_text(45), "45 seconds");
 }
 
+TEST(TimeText, LocalTimeToTheMinute) {
+    const std::string text = local_time_text(1811851200);
+    EXPECT_EQ(text.size(), 16U) << text;
+    EXPECT_EQ(text.substr(0, 8), "2027-06-") << text;
+    EXPECT_EQ(text[10], ' ') << text;
+    EXPECT_EQ(text[13], ':') << text;
+}
+
+TEST(ParseSpan, DurationsAndZeroWhereAllowed) {
+    std::string error;
+    EXPECT_EQ(parse_span("90d", "--unused", false, error), 90L * 86400);
+    EXPECT_EQ(parse_span("45s", "--grace", true, error), 45);
+    EXPECT_EQ(parse_span("0", "--grace", true, error), 0);
+    EXPECT_TRUE(error.empty()) << error;
+    for (const char* bad : {"0", "", "-1d", "1.5h", "1h30m", "soon", "never", "90"}) {
+        error.clear();
+        EXPECT_FALSE(parse_span(bad, "--unused", false, error)) << bad;
+        EXPECT_TRUE(error.starts_with("--unused: ")) << error;
+        EXPECT_NE(error.find("not a duration"), std::string::npos) << error;
+    }
+    error.clear();
+    EXPECT_FALSE(parse_span("0s", "--grace", true, error)) << "zero is written 0";
+    EXPECT_NE(error.find("or 0"), std::string::npos) << error;
+}
+
 } // namespace
 } // namespace apitoken::cli

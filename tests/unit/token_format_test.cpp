@@ -117,6 +117,17 @@ TEST(TokenId, HexRoundTripAndStrictParsing) {
               (TokenId::Bytes{255, 255, 255, 255, 255, 255}));
 }
 
+// The store reads ids back from its keys and index values: only exactly the
+// 6 bytes of key() make an id.
+TEST(TokenId, BytesRoundTripAndExactSize) {
+    const TokenId id = TokenId::random();
+    EXPECT_EQ(TokenId::from_bytes(id.key()), id);
+    EXPECT_EQ(TokenId::from_bytes(std::string("\x01\x23\x45\x67\x89\xab"))->hex(), "0123456789ab");
+    EXPECT_FALSE(TokenId::from_bytes(""));
+    EXPECT_FALSE(TokenId::from_bytes(id.key().substr(1)));
+    EXPECT_FALSE(TokenId::from_bytes(std::string(id.key()) + "x"));
+}
+
 TEST(TokenFormat, GenerateWithFixedIdKeepsIdAndDrawsAFreshSecret) {
     const TokenId id = TokenId::random();
     const auto a = generate_token(id);

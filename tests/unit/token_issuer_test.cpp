@@ -28,6 +28,36 @@ TEST(TokenIssuer, IssuedTokenIsStoredOnlyAsItsHashAndAuthenticates) {
     EXPECT_TRUE(testing::authenticates(store, "alice", std::string(issued.text.view())));
 }
 
+TEST(TokenIssuer, PolicyFieldsOfTheRequestReachTheRecord) {
+    TokenRequest request{"alice", 1000, "ci", std::nullopt, {"sshd"}};
+    request.description = "uploads";
+    request.sources = {"192.0.2.0/24"};
+    request.max_uses = 1;
+    request.hosts = {"web-*"};
+    request.created_by = 0;
+    request.rotated_from = TokenId::random();
+    const IssuedToken issued = prepare_token(request, HashParams::defaults(), testing::at(5));
+    const TokenRecord& r = issued.record;
+    EXPECT_EQ(r.description, "uploads");
+    EXPECT_EQ(r.sources, request.sources);
+    EXPECT_EQ(r.max_uses, 1U);
+    EXPECT_EQ(r.hosts, request.hosts);
+    EXPECT_EQ(r.created_by, 0U);
+    EXPECT_EQ(r.rotated_from, request.rotated_from);
+    EXPECT_EQ(r.origin, kOriginApitoken);
+    EXPECT_EQ(r.use_count, 0U);
+    EXPECT_FALSE(r.rotated());
+    EXPECT_TRUE(r.recent_sources.empty());
+
+    request.created_by = 1000;
+    request.rotated_from.reset();
+    testing::TempDir dir;
+    TokenStore store(testing::options_for(dir));
+    const IssuedToken stored = issue_token(store, request, HashParams::defaults(), testing::at(5));
+    EXPECT_EQ(store.find(stored.record.id), stored.record);
+    EXPECT_EQ(store.find(stored.record.id)->created_by, 1000U);
+}
+
 TEST(TokenIssuer, StoreRefusalsReachTheCaller) {
     testing::TempDir dir;
     TokenStore store(testing::options_for(dir));

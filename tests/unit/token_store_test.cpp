@@ -1,5 +1,8 @@
+#include "store/record_codec.hpp"
 #include "store/store_error.hpp"
+#include "store/store_keys.hpp"
 #include "store/token_store.hpp"
+#include "tests/support/record_fixture.hpp"
 #include "tests/support/store_fixture.hpp"
 
 #include <gtest/gtest.h>
@@ -73,6 +76,7 @@ TEST_F(TokenStoreTest, RecordsSurviveReopeningTheStore) {
     expected.last_used = use.when;
     expected.last_service = "sshd";
     expected.last_rhost = "192.0.2.1";
+    expected.recent_sources = {{"192.0.2.1", "sshd", use.when, use.when, 1}};
     EXPECT_EQ(store->find(t.record.id), expected);
     EXPECT_EQ(store->find(u.record.id), u.record);
     EXPECT_EQ(store->count(), 2U);
@@ -351,22 +355,77 @@ void change_raw_lmdb(const TempDir& dir, const std::function<int(MDB_txn*)>& cha
     mdb_env_close(env);
 }
 
-// A store written by the first release: no expiry index. Made by this build
-// acting as schema 1, with the index it would not have had dropped.
-void make_schema_one_store(const TempDir& dir, const std::vector<TestToken>& tokens) {
-    StoreOptions first_release = testing::options_for(dir);
-    first_release.schema_version = 1;
-    {
-        TokenStore store(first_release);
-        for (const auto& t : tokens) {
-            store.create(t.record);
+// Reads one value of the store's LMDB file behind TokenStore's back.
+std::optional<std::string> read_raw_lmdb(const TempDir& dir, const char* table,
+                                         std::string_view key) {
+    std::optional<std::string> found;
+    change_raw_lmdb(dir, [&](MDB_txn* txn) {
+        MDB_dbi dbi = 0;
+        if (const int rc = mdb_dbi_open(txn, table, 0, &dbi); rc != 0) {
+            return rc == MDB_NOTFOUND ? 0 : rc;
         }
-    }
-    change_raw_lmdb(dir, [](MDB_txn* txn) {
-        MDB_dbi index = 0;
-        const int rc = mdb_dbi_open(txn, "by_expiry", 0, &index);
-        return rc != 0 ? rc : mdb_drop(txn, index, 1);
+        MDB_val k{key.size(), const_cast<char*>(key.data())};
+        MDB_val v{};
+        if (mdb_get(txn, dbi, &k, &v) == 0) {
+            found.emplace(static_cast<const char*>(v.mv_data), v.mv_size);
+        }
+        return 0;
     });
+    return found;
+}
+
+std::uint32_t raw_schema_version(const TempDir& dir) {
+    return decode_u32(read_raw_lmdb(dir, "meta", "schema_version").value_or("")).value_or(0);
+}
+
+// A store written by an older build: this build acting as `schema`, its
+// records then written back in record format 1 (what every build before
+// schema 3 wrote), without the tables that build would not have had
+// (by_grace; before schema 2, by_expiry too).
+void make_old_store(const TempDir& dir, std::uint32_t schema,
+                    const std::vector<TokenRecord>& records,
+                    std::size_t initial_map_size = std::size_t{1} << 20U) {
+    StoreOptions old_build = testing::options_for(dir);
+    old_build.schema_version = schema;
+    old_build.initial_map_size = initial_map_size;
+    old_build.max_tokens_per_user = records.size();
+    {
+        TokenStore store(old_build);
+        store.create_batch(records);
+    }
+    change_raw_lmdb(dir, [&](MDB_txn* txn) {
+        MDB_dbi tokens = 0;
+        int rc = mdb_dbi_open(txn, "tokens", 0, &tokens);
+        for (const auto& record : records) {
+            std::string bytes = testing::format1_record_bytes(record);
+            MDB_val key{TokenId::kBytes, const_cast<char*>(record.id.key().data())};
+            MDB_val value{bytes.size(), bytes.data()};
+            rc = rc != 0 ? rc : mdb_put(txn, tokens, &key, &value, 0);
+        }
+        std::vector<const char*> added = {"by_grace"};
+        if (schema < 2) {
+            added.push_back("by_expiry");
+        }
+        for (const char* table : added) {
+            MDB_dbi dbi = 0;
+            rc = rc != 0 ? rc : mdb_dbi_open(txn, table, 0, &dbi);
+            rc = rc != 0 ? rc : mdb_drop(txn, dbi, 1);
+        }
+        return rc;
+    });
+}
+
+std::vector<TokenRecord> records_of(const std::vector<TestToken>& tokens) {
+    std::vector<TokenRecord> records;
+    records.reserve(tokens.size());
+    for (const auto& t : tokens) {
+        records.push_back(t.record);
+    }
+    return records;
+}
+
+void make_schema_one_store(const TempDir& dir, const std::vector<TestToken>& tokens) {
+    make_old_store(dir, 1, records_of(tokens));
 }
 
 TEST(TokenStoreSchema, FirstReleaseStoreIsUpgradedWithItsExpiringTokensIndexed) {
@@ -389,7 +448,135 @@ TEST(TokenStoreSchema, FirstReleaseStoreIsUpgradedWithItsExpiringTokensIndexed) 
     StoreOptions first_release = testing::options_for(dir);
     first_release.schema_version = 1;
     EXPECT_EQ(error_of([&] { TokenStore old(first_release); }), StoreErrc::SchemaMismatch)
-        << "the upgraded store says it is version 2, so the first release refuses it";
+        << "the upgraded store says it is the current version, so the first release refuses it";
+    EXPECT_EQ(raw_schema_version(dir), kSchemaVersion);
+}
+
+TEST(TokenStoreSchema, SchemaTwoStoreGetsEveryRecordInTheCurrentFormat) {
+    TempDir dir;
+    TestToken expiring = make_token("alice", "expiring");
+    expiring.record.expires = at(1'000);
+    expiring.record.use_count = 7;
+    expiring.record.last_used = at(900);
+    expiring.record.last_service = "sshd";
+    expiring.record.last_rhost = "192.0.2.1";
+    TestToken forever = make_token("bob", "forever");
+    forever.record.services = {"sshd", "sudo"};
+    make_old_store(dir, 2, {expiring.record, forever.record});
+    ASSERT_EQ(read_raw_lmdb(dir, "tokens", expiring.record.id.key()).value_or("?")[0], 1)
+        << "the old store holds format 1 records";
+    ASSERT_EQ(raw_schema_version(dir), 2U);
+    {
+        TokenStore upgraded(testing::options_for(dir));
+        EXPECT_EQ(upgraded.find(expiring.record.id), expiring.record)
+            << "every field kept, the new ones at their defaults";
+        EXPECT_EQ(upgraded.find(forever.record.id), forever.record);
+        EXPECT_TRUE(authenticates(upgraded, "alice", expiring.text));
+        EXPECT_EQ(upgraded.find(forever.record.id)->origin, kOriginApitoken);
+    }
+    for (const auto* t : {&expiring, &forever}) {
+        const auto bytes = read_raw_lmdb(dir, "tokens", t->record.id.key());
+        ASSERT_TRUE(bytes);
+        EXPECT_EQ(static_cast<std::uint8_t>((*bytes)[0]), kRecordFormat) << "rewritten on open";
+    }
+    EXPECT_EQ(raw_schema_version(dir), kSchemaVersion);
+
+    TokenStore upgraded(testing::options_for(dir));
+    EXPECT_EQ(upgraded.purge_expired(at(2'000), std::chrono::seconds{0}), 1U)
+        << "the expiry index came through";
+    TokenRecord successor = make_token("bob", "forever").record;
+    successor.rotated_from = forever.record.id;
+    upgraded.rotate("bob", forever.record.id, successor, at(5'000));
+    EXPECT_EQ(upgraded.purge_rotated(at(5'000)), 1U) << "the grace index works";
+    EXPECT_EQ(upgraded.count(), 1U);
+}
+
+TEST(TokenStoreSchema, StoreMigratedToTheCurrentSchemaIsRefusedByTheOlderBuild) {
+    TempDir dir;
+    const TestToken t = make_token("alice", "a");
+    make_old_store(dir, 2, {t.record});
+    { TokenStore upgraded(testing::options_for(dir)); }
+    StoreOptions older = testing::options_for(dir);
+    older.schema_version = kSchemaVersion - 1;
+    try {
+        TokenStore old(older);
+        FAIL() << "the older build opened a migrated store";
+    } catch (const StoreError& error) {
+        EXPECT_EQ(error.code(), StoreErrc::SchemaMismatch) << error.what();
+        EXPECT_NE(std::string(error.what()).find("newer"), std::string::npos) << error.what();
+    }
+}
+
+TEST(TokenStoreSchema, MigrationLeavesARecordItCannotReadAsItIs) {
+    TempDir dir;
+    const TestToken good = make_token("alice", "good");
+    const TestToken broken = make_token("alice", "broken");
+    make_old_store(dir, 2, {good.record, broken.record});
+    change_raw_lmdb(dir, [&](MDB_txn* txn) {
+        MDB_dbi tokens = 0;
+        MDB_val key{TokenId::kBytes, const_cast<char*>(broken.record.id.key().data())};
+        std::string junk = "\x01junk";
+        MDB_val value{junk.size(), junk.data()};
+        const int rc = mdb_dbi_open(txn, "tokens", 0, &tokens);
+        return rc != 0 ? rc : mdb_put(txn, tokens, &key, &value, 0);
+    });
+    {
+        TokenStore upgraded(testing::options_for(dir));
+        EXPECT_EQ(upgraded.find(good.record.id), good.record);
+        EXPECT_EQ(error_of([&] { static_cast<void>(upgraded.find(broken.record.id)); }),
+                  StoreErrc::Corrupt);
+    }
+    EXPECT_EQ(read_raw_lmdb(dir, "tokens", broken.record.id.key()), "\x01junk");
+    EXPECT_EQ(raw_schema_version(dir), kSchemaVersion);
+}
+
+// Rewrites data.mdb without free pages, so that a map of the file's size has
+// no room for any new page.
+void compact_store(const TempDir& dir) {
+    const auto copy = dir / "compact";
+    std::filesystem::create_directory(copy);
+    MDB_env* env = nullptr;
+    ASSERT_EQ(mdb_env_create(&env), 0);
+    ASSERT_EQ(mdb_env_set_maxdbs(env, 8), 0);
+    ASSERT_EQ(mdb_env_open(env, (dir / "state").c_str(), 0, 0600), 0);
+    ASSERT_EQ(mdb_env_copy2(env, copy.c_str(), MDB_CP_COMPACT), 0);
+    mdb_env_close(env);
+    std::filesystem::rename(copy / "data.mdb", dir / "state" / "data.mdb");
+}
+
+TEST(TokenStoreSchema, MigrationThatDoesNotFitChangesNothingAndOneThatMayGrowSucceeds) {
+    TempDir dir;
+    const TokenRecord proto = make_token("proto", "proto").record;
+    std::vector<TokenRecord> records;
+    for (int i = 0; i < 2'000; ++i) {
+        TokenRecord record = proto;
+        record.id = TokenId::random();
+        record.user = "user" + std::to_string(i % 50);
+        record.name = "t" + std::to_string(i);
+        records.push_back(record);
+    }
+    make_old_store(dir, 2, records, std::size_t{16} << 20U);
+    compact_store(dir);
+    const auto used = std::filesystem::file_size(dir / "state" / "data.mdb");
+
+    StoreOptions cramped = testing::options_for(dir);
+    cramped.initial_map_size = std::size_t{64} << 10U;    // LMDB raises it to the file's size
+    cramped.max_map_size = used + std::size_t{16} * 4096; // room for a few pages only
+    EXPECT_EQ(error_of([&] { TokenStore store(cramped); }), StoreErrc::Full);
+    EXPECT_EQ(raw_schema_version(dir), 2U) << "a failed migration leaves the old store";
+    for (const auto& record : {records.front(), records.back()}) {
+        EXPECT_EQ(read_raw_lmdb(dir, "tokens", record.id.key()),
+                  testing::format1_record_bytes(record));
+    }
+
+    StoreOptions roomy = cramped;
+    roomy.max_map_size = std::size_t{64} << 20U;
+    roomy.max_tokens_per_user = 100;
+    TokenStore store(roomy);
+    EXPECT_GT(store.map_size(), used) << "the map grew for the migration";
+    EXPECT_EQ(store.count(), records.size());
+    EXPECT_EQ(store.list_all().size(), records.size());
+    EXPECT_EQ(store.find(records[1'234].id), records[1'234]);
 }
 
 TEST(TokenStoreSchema, StoreOfANewerSchemaIsRefusedUnchanged) {

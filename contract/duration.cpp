@@ -1,4 +1,4 @@
-#include "daemon/duration.hpp"
+#include "contract/duration.hpp"
 
 #include <array>
 #include <charconv>

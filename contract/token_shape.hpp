@@ -4,6 +4,8 @@
 // the PAM module (which links only libpam and libsystemd) can tell a token
 // from a password without the store library:
 //   "atk_" + 12 hex (id) + 32 hex (secret) + 8 hex (CRC32), lowercase.
+// Contract (design.md), shared by every part; the names keep the namespace
+// the store, the daemon and the PAM module already call them by.
 
 #include <algorithm>
 #include <cstddef>

@@ -10,7 +10,8 @@ namespace apitoken::daemon {
 // Durations as admins and users write them: a positive whole number and one
 // unit, s (seconds), m (minutes), h (hours), d (days) or w (weeks), e.g.
 // "90s", "15m", "12h", "30d", "2w". Shared by the config file and the CLI's
-// --expires, so it knows nothing about either (no "never" here).
+// --expires, so it knows nothing about either (no "never" here). Contract
+// (design.md); the names keep the namespace their callers already use.
 
 // Nothing longer is accepted: a bound keeps every later time computation
 // (now + duration) far from overflow, and a token "valid for 300 years" is a

@@ -1,0 +1,505 @@
+#include "daemon/authentication.hpp"
+
+#include "daemon/token_upkeep.hpp"
+#include "daemon/use_policy.hpp"
+#include "daemon/wall_clock.hpp"
+#include "store/name_rules.hpp"
+#include "store/store_error.hpp"
+#include "store/token_format.hpp"
+#include "store/token_hash.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <new>
+#include <utility>
+#include <vector>
+
+namespace apitoken::daemon {
+namespace {
+
+using ipc::Error;
+
+// A refusal decided before the caller is known, and when it is given.
+struct EarlyVerdict {
+    enum class When {
+        // Arguments no caller may pass: answered as soon as the caller is known.
+        BeforeAuthorization,
+        // Once the caller is known to be allowed and not throttled.
+        AfterAuthorization,
+        // After a verify against the dummy hash, so that timing tells nothing.
+        AfterHash,
+    };
+    When when;
+    Failure failure;
+    // For the audit log. A verdict with a reason is logged as a failed
+    // authentication and counts against the source; one without is the
+    // daemon's own trouble and is answered as it is.
+    std::string reason;
+};
+
+// Where the Argon2id verify is.
+enum class Hashing { NotStarted, Running, Done };
+
+} // namespace
+
+// One authentication on its way. Shared by the event loop, the question
+// about the caller and the worker that verifies the hash; the token lives
+// only in its SecretBuffer, wiped as soon as the worker is done (or at once
+// when nothing is to be hashed).
+struct Authenticator::Pending : std::enable_shared_from_this<Pending> {
+    std::string requested_user; // "" = the caller
+    std::string service;
+    std::string rhost;
+    std::string ruser;
+    std::int64_t requester_uid = -1;
+    store::SecretBuffer token;
+    Reply reply;
+
+    // Known before the caller is.
+    std::optional<Target> target;
+    std::string token_id;
+    std::optional<store::TokenRecord> record; // nullopt: verify the dummy, then fail
+    std::optional<EarlyVerdict> verdict;
+    std::string hash; // what the worker verifies against
+    store::HashParams params;
+    Hashing hashing = Hashing::NotStarted;
+    // Written by the worker, read on the loop thread once it is done.
+    bool matched = false;
+    std::optional<std::string> rehashed;
+    bool out_of_memory = false;
+
+    // Known once the caller is.
+    std::optional<Caller> caller;
+    bool answered = false;
+
+    [[nodiscard]] const std::string& user() const { return target->name; }
+    // Only callers who may authenticate anyone (root, the auth group) speak
+    // for a remote host, a service or a requesting user (see ThrottleSource).
+    [[nodiscard]] ThrottleSource source() const {
+        ThrottleSource source;
+        source.caller_uid = caller->uid;
+        source.user = target->name;
+        if (target->caller_acts_for_anyone) {
+            source.rhost = rhost;
+            source.service = service;
+            source.ruser = ruser;
+            source.requester_uid = requester_uid;
+        }
+        return source;
+    }
+    // Whose turn the hash takes (HashLane): a service's requesters (remote
+    // host, requesting user and process uid) each have their own lane,
+    // whatever user they name, so that inventing user names buys no share.
+    // Within each, checks of no real token (an unknown user or token id,
+    // verified against the dummy hash only for equal timing) have a lane of
+    // their own: a flood of made-up names or ids through a service that
+    // names no remote host does not crowd out a real user's real token
+    // there. (That user and token exist tells nothing secret: ids are
+    // public and users are in NSS.)
+    [[nodiscard]] HashLane lane() const {
+        std::string requester;
+        if (target->caller_acts_for_anyone) {
+            requester = rhost + '\n' + ruser + '\n' + std::to_string(requester_uid);
+        }
+        if (!record) {
+            requester += "\n(no such token)";
+        }
+        return {caller->uid, std::move(requester)};
+    }
+    void decide(EarlyVerdict::When when, Failure failure, std::string reason = {}) {
+        verdict = EarlyVerdict{when, std::move(failure), std::move(reason)};
+    }
+};
+
+Authenticator::Authenticator(const Config& config, store::TokenStore& store, const AuditLog& log,
+                             HashRunner& hashing, const AccessControl& access, UsageBatch& usage)
+    : config_(config), store_(store), log_(log), hashing_(hashing), access_(access), usage_(usage),
+      throttle_(config.throttle_max_failures, config.throttle_window), host_name_(this_host_name()),
+      dummy_hash_(store::hash_token(store::generate_token().text.view(), config.hash)) {}
+
+void Authenticator::authenticate(AuthRequest request, CallerLookup& caller, Reply reply) {
+    const PendingPtr pending = prepare(std::move(request), std::move(reply));
+    caller.identify([this, pending](const Identity& who) { identified(pending, who); });
+    if (!pending->caller && !pending->answered) {
+        start_early_hash(pending);
+    }
+}
+
+// Everything that does not depend on who asks runs before the caller is
+// known: the user and store lookups, and the parse that refuses junk.
+Authenticator::PendingPtr Authenticator::prepare(AuthRequest request, Reply reply) {
+    auto pending = std::make_shared<Pending>();
+    Pending& p = *pending;
+    p.requested_user = std::move(request.user);
+    p.service = std::move(request.service);
+    p.rhost = std::move(request.rhost);
+    p.ruser = std::move(request.ruser);
+    p.requester_uid = request.requester_uid;
+    p.token = std::move(request.token);
+    p.params = config_.hash;
+    p.reply = std::move(reply);
+    try {
+        std::string problem = p.service.empty() ? "" : store::service_name_problem(p.service);
+        if (problem.empty()) {
+            problem = store::rhost_problem(p.rhost);
+        }
+        if (problem.empty() && !p.ruser.empty()) {
+            problem = store::user_name_problem(p.ruser);
+        }
+        if (!problem.empty()) {
+            throw ApiError(Error::InvalidArgument, problem);
+        }
+        if (!p.requested_user.empty()) {
+            p.target = AccessControl::look_up(p.requested_user);
+        }
+    } catch (...) {
+        p.decide(EarlyVerdict::When::BeforeAuthorization, failure_of_current_exception(log_));
+        p.token = store::SecretBuffer();
+        return pending;
+    }
+    if (p.target) {
+        start_check(p);
+    }
+    return pending;
+}
+
+// Parses the token, looks it up and chooses the hash to verify: the real
+// one, or the dummy when there is no usable token, so that every kind of
+// wrong token costs the same time.
+void Authenticator::start_check(Pending& p) {
+    const auto id = store::parse_token(p.token.view());
+    if (!id) {
+        // Junk costs no hashing and no store access.
+        p.decide(EarlyVerdict::When::AfterAuthorization, authentication_failed(),
+                 "malformed token");
+        p.token = store::SecretBuffer();
+        return;
+    }
+    p.token_id = id->hex();
+    try {
+        p.record = store_.find(*id);
+    } catch (const store::StoreError& error) {
+        p.decide(EarlyVerdict::When::AfterAuthorization, failure_of(error, log_));
+        p.token = store::SecretBuffer();
+        return;
+    }
+    if (!p.target->uid) {
+        p.decide(EarlyVerdict::When::AfterHash, {Error::NoSuchUser, "no such user: " + p.user()},
+                 "user does not exist");
+        p.record.reset();
+    } else if (!p.record || p.record->user != p.user()) {
+        p.decide(EarlyVerdict::When::AfterHash, authentication_failed(),
+                 "no such token for this user (id " + p.token_id + ")");
+        p.record.reset();
+    }
+    p.hash = p.record ? p.record->hash : dummy_hash_;
+}
+
+// While the bus names the caller (a round trip), the verify may already run
+// on a worker that is idle anyway: that overlap takes nothing from anyone
+// (no queued job waits), and it is not tried for a user some source is
+// throttled for, so a throttled guesser's calls cost no hashing.
+void Authenticator::start_early_hash(const PendingPtr& pending) {
+    const Pending& p = *pending;
+    if (p.target && !p.hash.empty() && p.hashing == Hashing::NotStarted &&
+        !throttle_.any_blocked_for(p.user(), Throttle::Clock::now())) {
+        static_cast<void>(verify_off_thread(pending, std::nullopt));
+    }
+}
+
+// In the caller's lane, or (no lane) at once on an idle worker; false when
+// the runner has no room. The work step holds a plain pointer: `done` keeps
+// the request (and the bus message inside its reply) alive, and releases it
+// on the loop thread.
+bool Authenticator::verify_off_thread(const PendingPtr& pending,
+                                      const std::optional<HashLane>& lane) {
+    HashRunner::Step work = [p = pending.get()] {
+        try {
+            p->matched = store::verify_token(p->hash, p->token.view());
+            if (p->matched && p->record && store::needs_rehash(p->hash, p->params)) {
+                p->rehashed = store::hash_token(p->token.view(), p->params);
+            }
+        } catch (const std::bad_alloc&) {
+            p->out_of_memory = true;
+        }
+        p->token = store::SecretBuffer(); // wiped now, not when the reply is sent
+    };
+    HashRunner::Step done = [this, pending] { hashed(*pending); };
+    const bool started = lane ? hashing_.try_submit(*lane, std::move(work), std::move(done))
+                              : hashing_.try_start_on_idle_worker(std::move(work), std::move(done));
+    if (started) {
+        pending->hashing = Hashing::Running;
+    }
+    return started;
+}
+
+void Authenticator::identified(const PendingPtr& pending, const Identity& who) {
+    if (const auto* failure = std::get_if<Failure>(&who)) {
+        return caller_unknown(*pending, *failure);
+    }
+    caller_known(pending, std::get<Caller>(who));
+}
+
+void Authenticator::caller_known(const PendingPtr& pending, const Caller& caller) {
+    Pending& p = *pending;
+    p.caller = caller;
+    if (p.verdict && p.verdict->when == EarlyVerdict::When::BeforeAuthorization) {
+        return answer(p, p.verdict->failure);
+    }
+    try {
+        if (p.target) {
+            access_.authorize(caller, *p.target, Action::Authenticate, false);
+        } else {
+            p.target = AccessControl::caller_itself(caller);
+            start_check(p);
+        }
+    } catch (...) {
+        return answer(p, failure_of_current_exception(log_));
+    }
+    if (throttle_.blocked(p.source(), Throttle::Clock::now())) {
+        // A throttled source learns nothing until its window has passed, not
+        // even whether a token is right: that is what slows a guesser. The
+        // real user from another source (host, caller) is not affected.
+        return fail(p, too_many_attempts(), "too many failed attempts from this source");
+    }
+    if (log_.debug_enabled()) {
+        log_.debug("authenticate: caller uid " + std::to_string(caller.uid) + ", user " +
+                   log_value(p.user()) + ", token id " + p.token_id + ", service " +
+                   log_value(p.service) + (p.record ? ": verifying" : ": no usable token"));
+    }
+    if (p.verdict && p.verdict->when == EarlyVerdict::When::AfterAuthorization) {
+        return conclude(p, p.verdict->failure, p.verdict->reason);
+    }
+    if (p.hashing == Hashing::NotStarted && !verify_off_thread(pending, p.lane())) {
+        log_.record(AuditEvent::AuthFailed, {.user = p.user(),
+                                             .service = p.service,
+                                             .rhost = p.rhost,
+                                             .ruser = p.ruser,
+                                             .requester_uid = p.requester_uid,
+                                             .caller_uid = caller.uid,
+                                             .result = "busy",
+                                             .reason = "no room in the hashing queue"});
+        return answer(p, busy());
+    }
+    if (p.hashing == Hashing::Done) {
+        finish(p);
+    }
+    // Else the worker is still hashing: hashed() finishes.
+}
+
+void Authenticator::caller_unknown(Pending& p, const Failure& failure) {
+    const bool overloaded = failure.code == Error::Busy;
+    log_.record(overloaded ? AuditEvent::AuthFailed : AuditEvent::AccessDenied,
+                {.user = p.requested_user,
+                 .service = p.service,
+                 .rhost = p.rhost,
+                 .result = overloaded ? "busy" : "refused",
+                 .reason = overloaded ? "too many calls waiting for the bus to name their caller"
+                                      : failure.message});
+    answer(p, failure);
+}
+
+// On the loop thread, once the worker is done.
+void Authenticator::hashed(Pending& p) {
+    p.hashing = Hashing::Done;
+    // Not yet known (the bus is slow to say), or already refused.
+    if (p.caller && !p.answered) {
+        finish(p);
+    }
+}
+
+// Both the caller and the verify are known.
+void Authenticator::finish(Pending& p) {
+    if (log_.debug_enabled()) {
+        log_.debug("authenticate: user " + log_value(p.user()) + ": hash checked, " +
+                   (p.matched ? "match" : "no match") + (p.rehashed ? ", re-hashed" : ""));
+    }
+    if (p.out_of_memory) {
+        log_.error("out of memory while checking a token");
+        return answer(p, out_of_memory());
+    }
+    if (p.verdict) {
+        return conclude(p, p.verdict->failure, p.verdict->reason);
+    }
+    if (!p.matched) {
+        return conclude(p, authentication_failed(), "wrong secret");
+    }
+    std::optional<store::TokenRecord> current;
+    try {
+        current = store_.find(p.record->id);
+    } catch (const store::StoreError& error) {
+        return answer(p, failure_of(error, log_));
+    }
+    // Identity, not the hash: a concurrent check may have re-hashed the token.
+    const store::TokenRecord& record = *p.record;
+    if (!current || current->user != record.user || current->uid != record.uid ||
+        current->created != record.created) {
+        // Not the caller's fault: no throttle failure.
+        return fail(p, authentication_failed(), "token revoked while it was being checked");
+    }
+    // The record as it is now: rotated, updated or used meanwhile.
+    if (const auto reason = rejection(*current, p)) {
+        return conclude(p, authentication_failed(), *reason);
+    }
+    accept(p, *current);
+}
+
+// A refusal that counts against the source (logged), or, without a reason,
+// the daemon's own trouble (answered as it is).
+void Authenticator::conclude(Pending& p, const Failure& failure, std::string_view reason) {
+    if (reason.empty()) {
+        return answer(p, failure);
+    }
+    throttle_.record_failure(p.source(), Throttle::Clock::now());
+    fail(p, failure, reason);
+}
+
+// Why a token whose secret matched is still refused, if it is.
+std::optional<std::string> Authenticator::rejection(const store::TokenRecord& record,
+                                                    const Pending& p) const {
+    if (record.uid != *p.target->uid) {
+        return "the user's uid changed since the token was made";
+    }
+    return use_rejection(record, config_,
+                         {.service = p.service,
+                          .rhost = p.rhost,
+                          .rhost_trusted = p.target->caller_acts_for_anyone,
+                          .now = now_seconds(),
+                          .host_name = host_name_});
+}
+
+// A use of a token with a use limit waits until it is on disk: the uses of
+// all hashes that finished together are written in one transaction (one
+// fsync), so that a flood of them does not hold the loop once per use
+// (HashRunner::after_completions).
+void Authenticator::count_durably(Pending& p, const store::TokenRecord& record,
+                                  store::UsageEvent use,
+                                  const std::optional<std::string>& new_source) {
+    durable_uses_.push_back({p.shared_from_this(), record, std::move(use), new_source});
+    if (durable_uses_.size() == 1) {
+        hashing_.after_completions([this] { commit_durable_uses(); });
+    }
+}
+
+// No success is answered before its use is on disk, so that no crash lets
+// a token be used more often than its limit.
+void Authenticator::commit_durable_uses() {
+    std::vector<DurableUse> batch = std::exchange(durable_uses_, {});
+    std::vector<store::UsageEvent> uses;
+    uses.reserve(batch.size());
+    for (const auto& d : batch) {
+        uses.push_back(d.use);
+    }
+    std::vector<store::UseVerdict> verdicts;
+    try {
+        verdicts = store_.consume_uses(uses);
+    } catch (const store::StoreError& error) {
+        const Failure failure = failure_of(error, log_);
+        for (auto& d : batch) {
+            answer(*d.pending, failure);
+        }
+        return;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        Pending& p = *batch[i].pending;
+        if (verdicts[i] == store::UseVerdict::Exhausted) {
+            conclude(p, authentication_failed(),
+                     "use limit reached (" + std::to_string(batch[i].record.max_uses) + " uses)");
+        } else if (verdicts[i] == store::UseVerdict::Gone) {
+            fail(p, authentication_failed(), "token revoked while it was being checked");
+        } else {
+            succeed(p, batch[i].record, batch[i].new_source);
+        }
+    }
+}
+
+// The events an admin may alert on: a source not seen lately, and the
+// first use within the expiry warning window.
+void Authenticator::note_use(const Pending& p, const store::TokenRecord& record,
+                             const std::optional<std::string>& new_source) {
+    const std::string id = record.id.hex();
+    if (new_source) {
+        log_.record(AuditEvent::NewSource, {.user = p.user(),
+                                            .token_id = id,
+                                            .service = p.service,
+                                            .rhost = *new_source,
+                                            .ruser = p.ruser,
+                                            .requester_uid = p.requester_uid,
+                                            .caller_uid = p.caller->uid,
+                                            .result = "success"});
+    }
+    if (!record.expiry_warned && expiring_soon(record, config_, now_seconds())) {
+        warn_expiring(log_, store_, record);
+    }
+}
+
+void Authenticator::accept(Pending& p, const store::TokenRecord& record) {
+    // Where it was used from, as far as the caller may say: a user checking
+    // their own token names no remote host that the statistics, recent
+    // sources or "new source" alerts would believe.
+    const std::string rhost = p.target->caller_acts_for_anyone ? p.rhost : std::string();
+    const bool new_source = std::none_of(record.recent_sources.begin(), record.recent_sources.end(),
+                                         [&](const store::RecentSource& s) {
+                                             return s.rhost == rhost && s.service == p.service;
+                                         }) &&
+                            !usage_.has_pending_use(record.id, rhost, p.service);
+    const store::UsageEvent use{record.id, now_seconds(), p.service, rhost};
+    const auto source = new_source ? std::optional<std::string>(rhost) : std::nullopt;
+    if (record.limited()) {
+        return count_durably(p, record, use, source);
+    }
+    usage_.add(use);
+    succeed(p, record, source);
+}
+
+void Authenticator::succeed(Pending& p, const store::TokenRecord& record,
+                            const std::optional<std::string>& new_source) {
+    throttle_.record_success(p.source());
+    if (p.rehashed) {
+        try {
+            store_.replace_hash(record.id, p.record->hash, *p.rehashed);
+        } catch (const store::StoreError& error) {
+            // The token is fine; it will be re-hashed on a later use.
+            log_.warning(std::string("could not re-hash token ") + record.id.hex() + ": " +
+                         error.what());
+        }
+    }
+    const std::string id = record.id.hex();
+    log_.record(AuditEvent::AuthSucceeded, {.user = p.user(),
+                                            .token_id = id,
+                                            .service = p.service,
+                                            .rhost = p.rhost,
+                                            .ruser = p.ruser,
+                                            .requester_uid = p.requester_uid,
+                                            .caller_uid = p.caller->uid,
+                                            .result = "success"});
+    note_use(p, record, new_source);
+    answer(p, std::nullopt, id);
+}
+
+void Authenticator::fail(Pending& p, const Failure& failure, std::string_view reason) {
+    log_.record(AuditEvent::AuthFailed, {.user = p.user(),
+                                         .token_id = p.record ? p.token_id : std::string(),
+                                         .service = p.service,
+                                         .rhost = p.rhost,
+                                         .ruser = p.ruser,
+                                         .requester_uid = p.requester_uid,
+                                         .caller_uid = p.caller->uid,
+                                         .result = "failure",
+                                         .reason = reason});
+    answer(p, failure);
+}
+
+void Authenticator::answer(Pending& p, const std::optional<Failure>& failure,
+                           const std::string& id) {
+    // A worker still hashing owns the token until it is done (and wipes it).
+    if (p.hashing != Hashing::Running) {
+        p.token = store::SecretBuffer();
+    }
+    if (!p.answered) {
+        p.answered = true;
+        p.reply(failure, id);
+    }
+}
+
+} // namespace apitoken::daemon

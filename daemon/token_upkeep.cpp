@@ -1,0 +1,96 @@
+#include "daemon/token_upkeep.hpp"
+
+#include "daemon/token_policy.hpp"
+#include "daemon/use_policy.hpp"
+#include "daemon/wall_clock.hpp"
+#include "store/store_error.hpp"
+
+#include <array>
+#include <chrono>
+#include <ctime>
+#include <string>
+#include <vector>
+
+namespace apitoken::daemon {
+namespace {
+
+// 2026-12-09T10:00:00Z
+std::string utc_text(store::TimePoint t) {
+    const std::time_t seconds = t.time_since_epoch().count();
+    std::tm parts{};
+    std::array<char, 32> text{};
+    if (::gmtime_r(&seconds, &parts) == nullptr ||
+        std::strftime(text.data(), text.size(), "%Y-%m-%dT%H:%M:%SZ", &parts) == 0) {
+        return std::to_string(seconds);
+    }
+    return text.data();
+}
+
+} // namespace
+
+void warn_expiring(const AuditLog& log, store::TokenStore& store,
+                   const store::TokenRecord& record) {
+    const std::string when = record.expires ? "at " + utc_text(*record.expires) : "";
+    log.record(
+        AuditEvent::ExpiresSoon,
+        {.user = record.user, .token_id = record.id.hex(), .result = "expires", .reason = when});
+    try {
+        store.set_expiry_warned(record.id);
+    } catch (const store::StoreError& error) {
+        log.warning("could not note that token " + record.id.hex() +
+                    " was warned about: " + error.what());
+    }
+}
+
+void TokenUpkeep::run() {
+    try {
+        purge();
+        warn_expiring_tokens(now_seconds());
+    } catch (const store::StoreError& error) {
+        log_.error(std::string("could not clean up the token store: ") + error.what());
+    }
+}
+
+void TokenUpkeep::purge() {
+    const auto now = now_seconds();
+    if (const std::size_t n = store_.purge_expired(now, config_.expired_retention); n > 0) {
+        log_.info("deleted " + std::to_string(n) + " tokens that expired more than " +
+                  describe_span(config_.expired_retention) + " ago");
+    }
+    if (const std::size_t n = store_.purge_rotated(now); n > 0) {
+        log_.info("deleted " + std::to_string(n) + " rotated tokens whose grace period was over");
+    }
+    if (const std::size_t n = purge_idle(now); n > 0) {
+        log_.info("deleted " + std::to_string(n) + " tokens unused for longer than max_idle (" +
+                  describe_span(*config_.max_idle) + ") and " +
+                  describe_span(config_.expired_retention) + " more");
+    }
+}
+
+// Idle tokens stopped working at max_idle; like expired ones, they are kept
+// expired_retention longer (to be seen in lists) and then deleted. There is
+// no index by last use: this reads every record, once an hour, and only
+// when max_idle is set.
+std::size_t TokenUpkeep::purge_idle(store::TimePoint now) {
+    if (!config_.max_idle) {
+        return 0;
+    }
+    const store::TimePoint cutoff = now - *config_.max_idle - config_.expired_retention;
+    std::vector<store::TokenRecord> idle;
+    for (auto& record : store_.list_all()) {
+        if (idle_since(record) < cutoff) {
+            idle.push_back(std::move(record));
+        }
+    }
+    return idle.empty() ? 0 : store_.revoke_many(idle).size();
+}
+
+void TokenUpkeep::warn_expiring_tokens(store::TimePoint now) {
+    for (const auto& record : store_.expiring_by(now + config_.expiry_warning)) {
+        if (!record.expiry_warned && expiring_soon(record, config_, now)) {
+            warn_expiring(log_, store_, record);
+        }
+    }
+}
+
+} // namespace apitoken::daemon

@@ -1,0 +1,38 @@
+#pragma once
+
+#include "daemon/audit_log.hpp"
+#include "store/token_record.hpp"
+#include "store/token_store.hpp"
+
+#include <cstddef>
+#include <string_view>
+#include <vector>
+
+namespace apitoken::daemon {
+
+// Usage statistics (use count, last use, service, rhost) wait here and are
+// written in one transaction per batch: no synchronous disk write on an
+// authentication's path. The daemon's timer and shutdown flush it.
+class UsageBatch {
+public:
+    // Beyond this many waiting records they are written at once (a burst of
+    // logins must not grow memory).
+    static constexpr std::size_t kLimit = 4096;
+
+    UsageBatch(store::TokenStore& store, const AuditLog& log) : store_(store), log_(log) {}
+
+    void add(store::UsageEvent event);
+    void flush();
+    [[nodiscard]] std::size_t pending() const noexcept { return pending_.size(); }
+    // Whether a use of `id` from (`rhost`, `service`) waits here: one the
+    // store's recent sources do not show yet.
+    [[nodiscard]] bool has_pending_use(const store::TokenId& id, std::string_view rhost,
+                                       std::string_view service) const noexcept;
+
+private:
+    store::TokenStore& store_;
+    const AuditLog& log_;
+    std::vector<store::UsageEvent> pending_;
+};
+
+} // namespace apitoken::daemon

@@ -1,0 +1,74 @@
+#pragma once
+
+// Owning handles for libsystemd objects (sd-bus, sd-event), so that every
+// part releases them the same way on every path.
+
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include <memory>
+
+namespace apitoken::ipc {
+
+struct MessageUnref {
+    void operator()(sd_bus_message* m) const noexcept { sd_bus_message_unref(m); }
+};
+using MessagePtr = std::unique_ptr<sd_bus_message, MessageUnref>;
+
+// A message several owners keep alive (a call answered later, after
+// hashing). sd-bus reference counts are not atomic: share it on one thread.
+using SharedMessage = std::shared_ptr<sd_bus_message>;
+[[nodiscard]] inline SharedMessage share(sd_bus_message* m) {
+    return {sd_bus_message_ref(m), MessageUnref{}};
+}
+
+// A client's connection: closed without waiting for queued output.
+struct BusCloseUnref {
+    void operator()(sd_bus* bus) const noexcept { sd_bus_close_unref(bus); }
+};
+using BusPtr = std::unique_ptr<sd_bus, BusCloseUnref>;
+
+// A server's connection: queued replies are flushed before it closes.
+struct BusFlushCloseUnref {
+    void operator()(sd_bus* bus) const noexcept { sd_bus_flush_close_unref(bus); }
+};
+using ServerBusPtr = std::unique_ptr<sd_bus, BusFlushCloseUnref>;
+
+// Releasing a pending call's slot cancels it: its callback never runs.
+struct SlotUnref {
+    void operator()(sd_bus_slot* slot) const noexcept { sd_bus_slot_unref(slot); }
+};
+using SlotPtr = std::unique_ptr<sd_bus_slot, SlotUnref>;
+
+struct EventUnref {
+    void operator()(sd_event* event) const noexcept { sd_event_unref(event); }
+};
+using EventPtr = std::unique_ptr<sd_event, EventUnref>;
+
+struct EventSourceUnref {
+    void operator()(sd_event_source* source) const noexcept {
+        sd_event_source_disable_unref(source);
+    }
+};
+using EventSourcePtr = std::unique_ptr<sd_event_source, EventSourceUnref>;
+
+// An sd_bus_error that frees itself.
+class BusError {
+public:
+    BusError() = default;
+    BusError(const BusError&) = delete;
+    BusError& operator=(const BusError&) = delete;
+    BusError(BusError&&) = delete;
+    BusError& operator=(BusError&&) = delete;
+    ~BusError() { sd_bus_error_free(&error_); }
+
+    [[nodiscard]] sd_bus_error* get() noexcept { return &error_; }
+    [[nodiscard]] const sd_bus_error& operator*() const noexcept { return error_; }
+    [[nodiscard]] bool is_set() const noexcept { return sd_bus_error_is_set(&error_) != 0; }
+    void clear() noexcept { sd_bus_error_free(&error_); }
+
+private:
+    sd_bus_error error_ = SD_BUS_ERROR_NULL;
+};
+
+} // namespace apitoken::ipc

@@ -1,0 +1,118 @@
+#pragma once
+
+// TokenStore's private half, shared by the files that implement its
+// operations (token_store.cpp, token_policy_ops.cpp, store_usage.cpp). Not
+// part of the store's interface: nothing outside store/ includes it.
+
+#include "store/lmdb_handle.hpp"
+#include "store/state_directory.hpp"
+#include "store/store_error.hpp"
+#include "store/store_schema.hpp"
+#include "store/token_store.hpp"
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <vector>
+
+namespace apitoken::store {
+
+// The user's tokens of one account (uid) as the per-user rules see them:
+// rotated tokens are on their way out and hold neither a name nor a place
+// under the maximum, but have a maximum of their own.
+struct AccountTokens {
+    std::vector<TokenRecord> live; // not rotated
+    std::size_t rotated = 0;       // in their grace period
+};
+
+// Records due in a time index (by_expiry, by_grace) and index entries whose
+// token is gone or says another time.
+struct DueEntries {
+    std::vector<TokenRecord> records;
+    std::vector<std::string> stale;
+};
+
+struct TokenStore::Impl {
+    StoreOptions options;
+    StateDirectory dir;
+    lmdb::Env env;
+    StoreTables tables;
+
+    explicit Impl(StoreOptions opts);
+
+    // Runs `fn` in a write transaction and commits it. When the map is full,
+    // the transaction is dropped, the map doubled (up to the maximum) and
+    // `fn` run again, so a full map never leaves a half-done write.
+    template <typename Fn>
+    auto write(Fn&& fn) {
+        refuse_if_moved();
+        for (;;) {
+            try {
+                lmdb::Txn txn(env.get(), lmdb::Txn::Mode::Write);
+                if constexpr (std::is_void_v<std::invoke_result_t<Fn&, lmdb::Txn&>>) {
+                    fn(txn);
+                    txn.commit();
+                    return;
+                } else {
+                    auto result = fn(txn);
+                    txn.commit();
+                    return result;
+                }
+            } catch (const lmdb::MapFull&) {
+                grow_map();
+            } catch (const StoreError& error) {
+                throw_with_disk_diagnosis(error);
+            }
+        }
+    }
+
+    void open_environment();
+    void open_databases();
+    void refuse_if_moved() const;
+    [[noreturn]] void throw_with_disk_diagnosis(const StoreError& error) const;
+    void grow_map() const;
+    [[nodiscard]] bool in_place() const;
+    [[nodiscard]] std::size_t map_size() const;
+
+    // Reading.
+    [[nodiscard]] std::optional<TokenRecord> read(const lmdb::Txn& txn, const TokenId& id) const;
+    [[nodiscard]] std::vector<TokenId> ids_of(const lmdb::Txn& txn, std::string_view user) const;
+    [[nodiscard]] std::size_t count_of(const lmdb::Txn& txn, std::string_view user) const;
+    // `user`'s tokens made for `uid`, but `except`.
+    [[nodiscard]] AccountTokens account_tokens(const lmdb::Txn& txn, std::string_view user,
+                                               uid_t uid, std::optional<TokenId> except) const;
+    // The token, provided it belongs to `user` (and, given `uid`, to that
+    // account); NotFound otherwise.
+    [[nodiscard]] TokenRecord owned(const lmdb::Txn& txn, std::string_view user, const TokenId& id,
+                                    std::optional<uid_t> uid) const;
+    // The records a time index lists up to `cutoff` (inclusive); `field` is
+    // the record's time that index is by.
+    [[nodiscard]] DueEntries due(const lmdb::Txn& txn, MDB_dbi index, TimePoint cutoff,
+                                 std::optional<TimePoint> TokenRecord::*field) const;
+
+    // The per-user rules for `record` as it is about to be stored, among the
+    // other tokens of its account: its name is free (DuplicateName; a
+    // rotated token holds none) and, when it `arrives` (a new token, or one
+    // becoming rotated), there is room for it (TooManyTokens).
+    void check_account_rules(const lmdb::Txn& txn, const TokenRecord& record, bool arrives) const;
+
+    // Writing. insert() validates and checks the account rules first.
+    void insert(lmdb::Txn& txn, const TokenRecord& record) const;
+    // Writes `after` over `before` (same id and user), moving its entries in
+    // the time indexes when its expiry or grace changed.
+    void replace(lmdb::Txn& txn, const TokenRecord& before, const TokenRecord& after) const;
+    void remove(lmdb::Txn& txn, const TokenRecord& record) const;
+    void remember_gone(lmdb::Txn& txn, const TokenRecord& record) const;
+    // Deletes what `due` found.
+    std::size_t purge(lmdb::Txn& txn, MDB_dbi index, const DueEntries& due) const;
+};
+
+// Throws StoreError(InvalidArgument) with the first problem of `record`.
+void validate_record(const TokenRecord& record);
+// Throws StoreError(InvalidArgument) with `problem`, unless it is empty.
+void require(const std::string& problem);
+
+} // namespace apitoken::store
