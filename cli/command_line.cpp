@@ -210,6 +210,57 @@ Examples:
   apitokenctl scan --revoke /srv/shared)");
 }
 
+void define_import_jenkins(CLI::App& app, Arguments& a) {
+    auto* import = app.add_subcommand(
+        "import-jenkins",
+        "import the API tokens of a Jenkins server: the same token strings keep working "
+        "(root and the admin group only)");
+    import
+        ->add_option("JENKINS_HOME", a.import_jenkins.home,
+                     "the Jenkins home directory (the one that holds users/), or a copy of it")
+        ->required();
+    import
+        ->add_option("--user-map", a.import_jenkins.user_map,
+                     "a file of \"JENKINS_ID LOCAL_USER\" lines (# comments); Jenkins users not "
+                     "in it go to the local user of the same name")
+        ->type_name("FILE");
+    add_list_option(import, "--service", a.import_jenkins.services,
+                    "accept every imported token only for this PAM service (repeat for several; "
+                    "default: any)",
+                    "SVC");
+    import->add_flag("--dry-run", a.import_jenkins.dry_run,
+                     "show what would be imported (and the names it would get), store nothing");
+    import->footer(R"(
+Reads users/*/config.xml (the user id from <id>, not the directory name) and
+apiTokenStats.xml, and gives each Jenkins user's tokens to the local user of
+the same name (or the one --user-map names). Each token keeps its Jenkins
+name (made unique if it clashes), creation time, expiry, use count and last
+use, gets an apitoken id, and remembers its Jenkins uuid: running the import
+again imports nothing twice, and never brings back a token revoked since.
+Legacy (pre-2.129, version 10) tokens are imported too; Jenkins users
+without a local account and tokens expired in Jenkins are skipped and
+reported. A file that is malformed or hostile (too big, too deep, entities,
+wrong encoding) is reported by path and skipped whole. Jenkins keeps only a
+SHA-256 of each token; apitoken keeps it until the token's first use, then
+replaces it with an Argon2id hash. PAM accepts imported tokens only with the
+module option jenkins_tokens (see pam_apitoken(8)); rotate turns one into a
+native token.
+
+One line per token: JENKINS_USER: "JENKINS NAME" → "NAME" (id ID): RESULT
+(imported, already imported, would import, skipped: why, not imported:
+why), then the problems found in files, then a summary.
+
+Exit status: 0 everything importable was imported (or would be); 1 a file
+could not be read or a user's import failed (the other users are still
+imported), or apitokend is not running; 2 usage error (a malformed
+--user-map line is named FILE:LINE).
+
+Examples:
+  sudo apitokenctl import-jenkins /var/lib/jenkins --dry-run
+  sudo apitokenctl import-jenkins /var/lib/jenkins --service=nginx
+  sudo apitokenctl import-jenkins /srv/jenkins-backup --user-map=/root/jenkins-users --json)");
+}
+
 } // namespace
 
 void define_commands(CLI::App& app, Arguments& a) {
@@ -219,6 +270,7 @@ void define_commands(CLI::App& app, Arguments& a) {
     define_rotate(app, a);
     define_revoke(app, a);
     define_scan(app, a);
+    define_import_jenkins(app, a);
 
     auto* rename = app.add_subcommand("rename", "give a token a new name");
     rename->add_option("ID", a.id, "token id")->required();

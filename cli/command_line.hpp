@@ -38,6 +38,7 @@ struct Arguments {
     bool expired = false;
     bool dry_run = false;
     ScanOptions scan;
+    ImportJenkinsOptions import_jenkins;
 };
 
 void define_commands(CLI::App& app, Arguments& a);

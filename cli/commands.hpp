@@ -51,6 +51,13 @@ struct ScanOptions {
     bool git_objects = false;
 };
 
+struct ImportJenkinsOptions {
+    std::string home;                  // JENKINS_HOME
+    std::string user_map;              // --user-map FILE; empty: each Jenkins id as it is
+    std::vector<std::string> services; // --service, for every token imported
+    bool dry_run = false;
+};
+
 // Each subcommand: one or more calls, output on stdout, errors on stderr.
 // Returns the exit status.
 // commands.cpp
@@ -78,5 +85,9 @@ int run_bulk_revoke(ipc::Client& client, const GlobalOptions& global,
 // `call_timeout`) only after the scan, and only when it found tokens.
 int run_scan(const GlobalOptions& global, const ScanOptions& options,
              std::chrono::microseconds call_timeout);
+// commands_import.cpp: usage errors (exit 2) for an unreadable or malformed
+// --user-map and a JENKINS_HOME that is not a directory.
+int run_import_jenkins(ipc::Client& client, const GlobalOptions& global,
+                       const ImportJenkinsOptions& options);
 
 } // namespace apitoken::cli

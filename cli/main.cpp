@@ -1,5 +1,5 @@
-// apitokenctl: create, show, update, rotate, list and revoke API tokens, and
-// scan for leaked ones (see apitokenctl(1)).
+// apitokenctl: create, show, update, rotate, list and revoke API tokens,
+// scan for leaked ones and import Jenkins' (see apitokenctl(1)).
 #include "cli/command_line.hpp"
 #include "cli/commands.hpp"
 #include "cli/exit_status.hpp"
@@ -40,6 +40,7 @@ Examples:
   apitokenctl revoke 0123456789ab
   sudo apitokenctl list --all-users --json
   git diff --cached | apitokenctl scan -
+  sudo apitokenctl import-jenkins /var/lib/jenkins --dry-run
 
 Each command has its own --help with examples (apitokenctl create --help).
 Exit status: 0 done, 1 refused or failed (the message says why), 2 usage error
@@ -209,6 +210,9 @@ int dispatch(CLI::App& app, Arguments& a) {
     }
     if (name == "revoke") {
         return revoke_command(client, *command, a);
+    }
+    if (name == "import-jenkins") {
+        return run_import_jenkins(client, a.global, a.import_jenkins);
     }
     if (name == "rename") {
         return run_rename(client, a.global, a.user, a.id, a.new_name);

@@ -39,6 +39,15 @@ std::string json_text(const nlohmann::json& value, int indent) {
     return text::escaped_for_json(value.dump(indent));
 }
 
+std::string json_safe_text(const std::string& text) {
+    try {
+        static_cast<void>(nlohmann::json(text).dump());
+        return text;
+    } catch (const nlohmann::json::type_error&) {
+        return shown(text);
+    }
+}
+
 void print_table(const std::vector<std::vector<std::string>>& rows) {
     std::vector<std::size_t> widths;
     for (const auto& row : rows) {

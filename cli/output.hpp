@@ -34,6 +34,11 @@ int usage_error(const std::string& message);
 // JSON shown on a terminal cannot hide or reorder anything either.
 [[nodiscard]] std::string json_text(const nlohmann::json& value, int indent = -1);
 
+// Text as JSON can carry it: as it is when it is UTF-8, else (a path in
+// Latin-1, random bytes) with each byte that is not UTF-8 as \xNN, so that
+// one such text cannot stop the whole report (a strict dump would throw).
+[[nodiscard]] std::string json_safe_text(const std::string& text);
+
 // Prints rows with each column as wide as its widest cell, in terminal
 // columns (a wide character takes two).
 void print_table(const std::vector<std::vector<std::string>>& rows);

@@ -22,18 +22,6 @@ std::string state_text(const TokenVerdict& verdict) {
     return shown(verdict.state);
 }
 
-// A path as JSON can carry it: as it is when it is UTF-8, else (a name in
-// Latin-1, random bytes) with each byte that is not UTF-8 as \xNN, so that
-// one such name cannot stop the whole report (a strict dump would throw).
-std::string json_path(const std::string& path) {
-    try {
-        static_cast<void>(nlohmann::json(path).dump());
-        return path;
-    } catch (const nlohmann::json::type_error&) {
-        return shown(path);
-    }
-}
-
 } // namespace
 
 std::string sighting_line(const Sighting& sighting, const TokenVerdict& verdict) {
@@ -48,7 +36,7 @@ std::string sighting_line(const Sighting& sighting, const TokenVerdict& verdict)
 
 nlohmann::json sighting_json(const Sighting& sighting, const TokenVerdict& verdict,
                              bool revoke_asked) {
-    nlohmann::json out{{"path", json_path(sighting.path)},
+    nlohmann::json out{{"path", json_safe_text(sighting.path)},
                        {"line", sighting.line},
                        {"column", sighting.column},
                        {"id", sighting.id},
