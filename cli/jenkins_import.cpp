@@ -59,7 +59,7 @@ std::optional<std::string> too_many_tokens(const UserImport& user) {
 }
 
 std::string expiry_day(std::int64_t expires) {
-    const std::time_t last_second = static_cast<std::time_t>(expires - 1);
+    const auto last_second = static_cast<std::time_t>(expires - 1);
     std::tm local{};
     if (::localtime_r(&last_second, &local) == nullptr) {
         return "(an unknown day)";

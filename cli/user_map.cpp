@@ -41,7 +41,11 @@ std::string UserMap::local_user(std::string_view jenkins_id) const {
 }
 
 bool UserMap::add(std::string jenkins_id, std::string local_user) {
-    return local_of_.try_emplace(std::move(jenkins_id), std::move(local_user)).second;
+    const auto [entry, added] = local_of_.try_emplace(std::move(jenkins_id));
+    if (added) {
+        entry->second = std::move(local_user);
+    }
+    return added;
 }
 
 UserMapParse parse_user_map(std::string_view text, const std::string& file_name) {
