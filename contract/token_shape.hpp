@@ -32,4 +32,28 @@ static_assert(kTokenLength == 56);
            is_lower_hex(text.substr(kTokenPrefix.size()));
 }
 
+// Imported Jenkins API tokens (design.md: the PAM module's jenkins_tokens
+// option): a current one is "11" + 32 lowercase hex, a legacy one 32
+// lowercase hex. Jenkins hashes the 32 hex characters (jenkins_secret()).
+inline constexpr std::string_view kJenkinsTokenPrefix = "11";
+inline constexpr std::size_t kJenkinsSecretHexLength = 32;
+
+[[nodiscard]] constexpr bool has_jenkins_token_shape(std::string_view text) noexcept {
+    if (text.size() == kJenkinsTokenPrefix.size() + kJenkinsSecretHexLength) {
+        return text.starts_with(kJenkinsTokenPrefix) &&
+               is_lower_hex(text.substr(kJenkinsTokenPrefix.size()));
+    }
+    return text.size() == kJenkinsSecretHexLength && is_lower_hex(text);
+}
+
+// The part of a Jenkins-shaped token that Jenkins hashes: the 32 hex
+// characters after "11", or the whole legacy token. Empty for any other
+// input.
+[[nodiscard]] constexpr std::string_view jenkins_secret(std::string_view text) noexcept {
+    if (!has_jenkins_token_shape(text)) {
+        return {};
+    }
+    return text.substr(text.size() - kJenkinsSecretHexLength);
+}
+
 } // namespace apitoken::store

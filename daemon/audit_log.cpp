@@ -50,6 +50,8 @@ EventInfo info_of(AuditEvent event) {
         return {"4896cfc50ee6437e898c1bb4937e2390", "token expires soon", LOG_NOTICE};
     case AuditEvent::TokenRevokedAsLeaked:
         return {"6c223d286d404a97b388e0d1d9882fda", "token revoked as leaked", LOG_WARNING};
+    case AuditEvent::TokenImported:
+        return {"a1f3e0c2b9d84d5f8e27c4b6d0193a55", "token imported", LOG_NOTICE};
     case AuditEvent::DaemonStarted:
         return {"6d7e6bc6844d4a69acb82f0b7a5a9a6e", "apitokend started", LOG_INFO};
     case AuditEvent::DaemonStopping:

@@ -47,6 +47,8 @@ enum class AuditEvent {
     ExpiresSoon,
     // Someone presented a whole live token to RevokeLeakedTokens.
     TokenRevokedAsLeaked,
+    // A token imported from Jenkins (ImportTokens).
+    TokenImported,
     DaemonStarted,
     DaemonStopping,
 };

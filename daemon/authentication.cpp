@@ -3,6 +3,7 @@
 #include "daemon/token_upkeep.hpp"
 #include "daemon/use_policy.hpp"
 #include "daemon/wall_clock.hpp"
+#include "store/imported_hash.hpp"
 #include "store/name_rules.hpp"
 #include "store/store_error.hpp"
 #include "store/token_format.hpp"
@@ -68,6 +69,13 @@ struct Authenticator::Pending : std::enable_shared_from_this<Pending> {
     std::optional<std::string> rehashed;
     bool out_of_memory = false;
 
+    // A Jenkins-shaped token names no id: it is checked against every token
+    // the user imported from Jenkins (whatever matches, so the work is the
+    // same), and `record` is the one that matched, once hashed.
+    bool jenkins = false;
+    std::vector<store::TokenRecord> imported;
+    std::optional<std::size_t> imported_match; // written by the worker
+
     // Known once the caller is.
     std::optional<Caller> caller;
     bool answered = false;
@@ -101,7 +109,7 @@ struct Authenticator::Pending : std::enable_shared_from_this<Pending> {
         if (target->caller_acts_for_anyone) {
             requester = rhost + '\n' + ruser + '\n' + std::to_string(requester_uid);
         }
-        if (!record) {
+        if (!record && imported.empty()) {
             requester += "\n(no such token)";
         }
         return {caller->uid, std::move(requester)};
@@ -109,7 +117,45 @@ struct Authenticator::Pending : std::enable_shared_from_this<Pending> {
     void decide(EarlyVerdict::When when, Failure failure, std::string reason = {}) {
         verdict = EarlyVerdict{when, std::move(failure), std::move(reason)};
     }
+    // On the worker.
+    void verify();
+    void verify_imported();
 };
+
+void Authenticator::Pending::verify() {
+    if (jenkins) {
+        return verify_imported();
+    }
+    matched = store::verify_token(hash, token.view());
+    if (matched && record && store::needs_rehash(hash, params)) {
+        rehashed = store::hash_token(token.view(), params);
+    }
+}
+
+// Every imported token is compared (SHA-256 in constant time, or Argon2id
+// once re-hashed), whichever matches; with no Argon2id among them, the
+// dummy is verified too, as for a token that does not exist. On a match,
+// the secret is hashed with Argon2id to replace what Jenkins kept.
+void Authenticator::Pending::verify_imported() {
+    const std::string_view secret = store::jenkins_secret(token.view());
+    bool argon2_verified = false;
+    for (std::size_t i = 0; i < imported.size(); ++i) {
+        argon2_verified = argon2_verified || imported[i].hash.starts_with(store::kArgon2idPrefix);
+        if (store::verify_imported(imported[i].hash, secret) && !imported_match) {
+            imported_match = i;
+        }
+    }
+    if (!argon2_verified) {
+        static_cast<void>(store::verify_token(hash, secret));
+    }
+    matched = imported_match.has_value();
+    if (matched) {
+        const std::string& stored = imported[*imported_match].hash;
+        if (store::is_jenkins_hash(stored) || store::needs_rehash(stored, params)) {
+            rehashed = store::hash_token(secret, params);
+        }
+    }
+}
 
 Authenticator::Authenticator(const Config& config, store::TokenStore& store, const AuditLog& log,
                              HashRunner& hashing, const AccessControl& access, UsageBatch& usage)
@@ -167,6 +213,9 @@ Authenticator::PendingPtr Authenticator::prepare(AuthRequest request, Reply repl
 // one, or the dummy when there is no usable token, so that every kind of
 // wrong token costs the same time.
 void Authenticator::start_check(Pending& p) {
+    if (store::has_jenkins_token_shape(p.token.view())) {
+        return start_imported_check(p);
+    }
     const auto id = store::parse_token(p.token.view());
     if (!id) {
         // Junk costs no hashing and no store access.
@@ -195,6 +244,34 @@ void Authenticator::start_check(Pending& p) {
     p.hash = p.record ? p.record->hash : dummy_hash_;
 }
 
+// A Jenkins-shaped token (the PAM module's jenkins_tokens option) is
+// checked against the user's imported tokens alone; the dummy hash costs
+// what no match costs.
+void Authenticator::start_imported_check(Pending& p) {
+    p.jenkins = true;
+    p.hash = dummy_hash_;
+    if (!p.target->uid) {
+        p.decide(EarlyVerdict::When::AfterHash, {Error::NoSuchUser, "no such user: " + p.user()},
+                 "user does not exist");
+        return;
+    }
+    try {
+        for (auto& record : store_.list(p.user())) {
+            if (record.origin == store::kOriginJenkins) {
+                p.imported.push_back(std::move(record));
+            }
+        }
+    } catch (const store::StoreError& error) {
+        p.decide(EarlyVerdict::When::AfterAuthorization, failure_of(error, log_));
+        p.token = store::SecretBuffer();
+        return;
+    }
+    if (p.imported.empty()) {
+        p.decide(EarlyVerdict::When::AfterHash, authentication_failed(),
+                 "Jenkins-shaped token, but no token of this user was imported from Jenkins");
+    }
+}
+
 // While the bus names the caller (a round trip), the verify may already run
 // on a worker that is idle anyway: that overlap takes nothing from anyone
 // (no queued job waits), and it is not tried for a user some source is
@@ -215,10 +292,7 @@ bool Authenticator::verify_off_thread(const PendingPtr& pending,
                                       const std::optional<HashLane>& lane) {
     HashRunner::Step work = [p = pending.get()] {
         try {
-            p->matched = store::verify_token(p->hash, p->token.view());
-            if (p->matched && p->record && store::needs_rehash(p->hash, p->params)) {
-                p->rehashed = store::hash_token(p->token.view(), p->params);
-            }
+            p->verify();
         } catch (const std::bad_alloc&) {
             p->out_of_memory = true;
         }
@@ -265,7 +339,10 @@ void Authenticator::caller_known(const PendingPtr& pending, const Caller& caller
     if (log_.debug_enabled()) {
         log_.debug("authenticate: caller uid " + std::to_string(caller.uid) + ", user " +
                    log_value(p.user()) + ", token id " + p.token_id + ", service " +
-                   log_value(p.service) + (p.record ? ": verifying" : ": no usable token"));
+                   log_value(p.service) +
+                   (p.jenkins ? ": Jenkins-shaped, verifying against " +
+                                    std::to_string(p.imported.size()) + " imported"
+                              : (p.record ? ": verifying" : ": no usable token")));
     }
     if (p.verdict && p.verdict->when == EarlyVerdict::When::AfterAuthorization) {
         return conclude(p, p.verdict->failure, p.verdict->reason);
@@ -302,6 +379,10 @@ void Authenticator::caller_unknown(Pending& p, const Failure& failure) {
 // On the loop thread, once the worker is done.
 void Authenticator::hashed(Pending& p) {
     p.hashing = Hashing::Done;
+    if (p.imported_match) {
+        p.record = p.imported[*p.imported_match];
+        p.token_id = p.record->id.hex();
+    }
     // Not yet known (the bus is slow to say), or already refused.
     if (p.caller && !p.answered) {
         finish(p);
@@ -322,7 +403,8 @@ void Authenticator::finish(Pending& p) {
         return conclude(p, p.verdict->failure, p.verdict->reason);
     }
     if (!p.matched) {
-        return conclude(p, authentication_failed(), "wrong secret");
+        return conclude(p, authentication_failed(),
+                        p.jenkins ? "no token imported from Jenkins matches" : "wrong secret");
     }
     std::optional<store::TokenRecord> current;
     try {

@@ -60,6 +60,7 @@ private:
 
     [[nodiscard]] PendingPtr prepare(AuthRequest request, Reply reply);
     void start_check(Pending& p);
+    void start_imported_check(Pending& p);
     void start_early_hash(const PendingPtr& pending);
     [[nodiscard]] bool verify_off_thread(const PendingPtr& pending,
                                          const std::optional<HashLane>& lane);

@@ -1,5 +1,6 @@
 #include "daemon/bus_object.hpp"
 
+#include "daemon/bus_import_method.hpp"
 #include "daemon/bus_leak_methods.hpp"
 #include "daemon/bus_method_support.hpp"
 #include "daemon/bus_policy_methods.hpp"
@@ -311,6 +312,8 @@ const sd_bus_vtable kVtable[] = {
                             SD_BUS_RESULT("aa{sv}", states), on_lookup_tokens, kOpen),
     SD_BUS_METHOD_WITH_ARGS("RevokeLeakedTokens", SD_BUS_ARGS("as", tokens),
                             SD_BUS_RESULT("as", token_ids), on_revoke_leaked_tokens, kSecret),
+    SD_BUS_METHOD_WITH_ARGS("ImportTokens", SD_BUS_ARGS("s", user, "aa{sv}", tokens),
+                            SD_BUS_RESULT("aa{sv}", results), on_import_tokens, kOpen),
     SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("TokenCount", "t", get_token_count, 0, 0),
     SD_BUS_PROPERTY("MaxLifetime", "x", get_max_lifetime, 0, SD_BUS_VTABLE_PROPERTY_CONST),

@@ -73,6 +73,15 @@ inline constexpr const char* kInterface = "io.apitoken1.Manager";
 //     call): possession of the secret is the proof, checked with Argon2id;
 //     answers the ids revoked. A wrong, unknown, malformed or already
 //     revoked token is left out, exactly alike. Anyone; throttled.
+// ImportTokens(s user, aa{sv} tokens) -> (aa{sv} results)
+//     imports foreign tokens (Jenkins API tokens, by their SHA-256) for
+//     `user`, all of them or none (at most kMaxImportTokens per call);
+//     root and admins only. Each token: origin_id (s, the Jenkins uuid),
+//     name, jenkins_hash (s, 64 lowercase hex), created, expires, last_used
+//     (x, 0 = none), use_count (t), services (as); dry_run (b) in any entry
+//     makes the whole call a dry run (answers, stores nothing). Each result:
+//     origin_id, result (import_result below), id and name (the token's
+//     apitoken id and name; a clashing name is made unique).
 namespace method {
 inline constexpr const char* kAuthenticate = "Authenticate";
 inline constexpr const char* kCreateToken = "CreateToken";
@@ -88,6 +97,7 @@ inline constexpr const char* kRotateToken = "RotateToken";
 inline constexpr const char* kRevokeTokens = "RevokeTokens";
 inline constexpr const char* kLookupTokens = "LookupTokens";
 inline constexpr const char* kRevokeLeakedTokens = "RevokeLeakedTokens";
+inline constexpr const char* kImportTokens = "ImportTokens";
 } // namespace method
 
 namespace key {
@@ -129,7 +139,17 @@ inline constexpr const char* kIds = "ids";
 inline constexpr const char* kExpired = "expired";
 inline constexpr const char* kDryRun = "dry_run";
 inline constexpr const char* kState = "state";
+inline constexpr const char* kJenkinsHash = "jenkins_hash";
+inline constexpr const char* kResult = "result";
 } // namespace key
+
+// ImportTokens' results.
+namespace import_result {
+inline constexpr const char* kImported = "imported";
+// This origin_id was imported before (the token may have been revoked
+// since: a second run never brings it back).
+inline constexpr const char* kAlreadyImported = "already_imported";
+} // namespace import_result
 
 // LookupTokens' states.
 namespace token_state {
@@ -143,6 +163,8 @@ inline constexpr const char* kUnknown = "unknown";
 // Argon2id verify per token.
 inline constexpr std::size_t kMaxLookupIds = 1024;
 inline constexpr std::size_t kMaxLeakedTokens = 16;
+// ImportTokens: one Jenkins user's tokens in one call.
+inline constexpr std::size_t kMaxImportTokens = 1024;
 
 namespace signature {
 inline constexpr const char* kAuthenticateIn = "ssss";
@@ -172,6 +194,8 @@ inline constexpr const char* kLookupTokensIn = "as";
 inline constexpr const char* kLookupTokensOut = "aa{sv}";
 inline constexpr const char* kRevokeLeakedTokensIn = "as";
 inline constexpr const char* kRevokeLeakedTokensOut = "as";
+inline constexpr const char* kImportTokensIn = "saa{sv}";
+inline constexpr const char* kImportTokensOut = "aa{sv}";
 } // namespace signature
 
 inline constexpr std::int64_t kExpiresDefault = 0;

@@ -223,6 +223,9 @@ int append_one(sd_bus_message* m, const std::vector<std::string>& values) {
 int append_one(sd_bus_message* m, const Dictionary& dictionary) {
     return append_dictionary(m, dictionary);
 }
+int append_one(sd_bus_message* m, const std::vector<Dictionary>& dictionaries) {
+    return append_dictionaries(m, dictionaries);
+}
 bool has_nul(const Dictionary& dictionary) {
     return std::ranges::any_of(dictionary, [](const auto& entry) {
         const auto& value = static_cast<const Value::variant&>(entry.second);
@@ -234,6 +237,9 @@ bool has_nul(const Dictionary& dictionary) {
         }
         return false;
     });
+}
+bool has_nul(const std::vector<Dictionary>& dictionaries) {
+    return std::ranges::any_of(dictionaries, [](const Dictionary& d) { return has_nul(d); });
 }
 
 Dictionary items_of(const AuthContext& context) {
@@ -471,6 +477,28 @@ Outcome Client::revoke_leaked_tokens(const std::vector<SensitiveString>& tokens,
     return call(
         method::kRevokeLeakedTokens, Secrecy::Sensitive,
         [&](sd_bus_message* reply) { return read_strings(reply, revoked); }, tokens);
+}
+
+Outcome Client::import_tokens(std::string_view user, const std::vector<Dictionary>& tokens,
+                              std::vector<ImportResult>& out) noexcept {
+    try {
+        std::vector<Dictionary> answers;
+        Outcome outcome = call(
+            method::kImportTokens, Secrecy::Public,
+            [&](sd_bus_message* reply) { return read_dictionaries(reply, answers, kReplyLimits); },
+            user, tokens);
+        for (const auto& answer : answers) {
+            bool wrong_type = false;
+            const auto text = [&](const char* key) {
+                return value_of<std::string>(answer, key, wrong_type).value_or("");
+            };
+            out.push_back(
+                {text(key::kOriginId), text(key::kResult), text(key::kId), text(key::kName)});
+        }
+        return outcome;
+    } catch (...) {
+        return out_of_memory();
+    }
 }
 
 Outcome Client::status(DaemonStatus& out) noexcept {

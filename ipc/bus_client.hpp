@@ -64,6 +64,14 @@ struct TokenLookup {
     std::string name;
 };
 
+// What ImportTokens did with one token.
+struct ImportResult {
+    std::string origin_id;
+    std::string result; // import_result::kImported, kAlreadyImported
+    std::string id;
+    std::string name;
+};
+
 struct DaemonStatus {
     std::string version;
     std::uint64_t token_count = 0;
@@ -124,6 +132,9 @@ public:
                           std::vector<TokenLookup>& out) noexcept;
     Outcome revoke_leaked_tokens(const std::vector<SensitiveString>& tokens,
                                  std::vector<std::string>& revoked) noexcept;
+    // ImportTokens: `tokens` as bus_api.hpp says (at most kMaxImportTokens).
+    Outcome import_tokens(std::string_view user, const std::vector<Dictionary>& tokens,
+                          std::vector<ImportResult>& out) noexcept;
 
 private:
     enum class Secrecy { Public, Sensitive }; // Sensitive: sd-bus wipes the messages

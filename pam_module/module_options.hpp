@@ -23,6 +23,10 @@ struct ModuleOptions {
     TokenSource source = TokenSource::Prompt;
     bool ignore_unknown_user = false;
     bool ignore_authinfo_unavail = false;
+    // Also send Jenkins API tokens ("11" + 32 hex, or 32 hex) to apitokend,
+    // for tokens imported with apitokenctl import-jenkins. A password of that
+    // shape then leaves the process too, so it is off by default.
+    bool jenkins_tokens = false;
     // Options we did not understand, for the caller to log and ignore.
     std::vector<std::string> unknown;
 };

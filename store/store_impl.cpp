@@ -1,6 +1,7 @@
 #include "store/store_impl.hpp"
 
 #include "store/gone_token.hpp"
+#include "store/imported_hash.hpp"
 #include "store/name_rules.hpp"
 #include "store/record_codec.hpp"
 #include "store/store_keys.hpp"
@@ -21,8 +22,9 @@ using lmdb::Cursor;
 using lmdb::Txn;
 
 constexpr mode_t kFileMode = 0600;
-// meta, tokens, by_user, by_expiry, by_grace.
-constexpr unsigned kMaxTables = 7;
+// meta, tokens, by_user, by_expiry, by_grace, revoked, revoked_by_user,
+// imported.
+constexpr unsigned kMaxTables = 8;
 
 StoreError not_found(std::string_view user, const TokenId& id) {
     return {StoreErrc::NotFound, "user " + std::string(user) + " has no token with id " + id.hex()};
@@ -63,7 +65,10 @@ void validate_record(const TokenRecord& record) {
     require(user_name_problem(record.user));
     require(token_name_problem(record.name));
     require(services_problem(record.services));
-    if (!record.hash.starts_with(kArgon2idPrefix)) {
+    // Only an imported token may wait for its first use with the hash its
+    // origin kept.
+    const bool imported_hash = record.origin == kOriginJenkins && is_jenkins_hash(record.hash);
+    if (!record.hash.starts_with(kArgon2idPrefix) && !imported_hash) {
         throw StoreError(StoreErrc::InvalidArgument, "a token's hash must be an Argon2id string");
     }
     validate_policy_fields(record);

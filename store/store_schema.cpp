@@ -26,6 +26,7 @@ constexpr const char* kByExpiryDb = "by_expiry";
 constexpr const char* kByGraceDb = "by_grace";
 constexpr const char* kRevokedDb = "revoked";
 constexpr const char* kRevokedByUserDb = "revoked_by_user";
+constexpr const char* kImportedDb = "imported";
 constexpr std::uint32_t kFirstSchemaWithExpiryIndex = 2;
 constexpr std::uint32_t kFirstSchemaWithFormat2Records = 3;
 constexpr std::uint32_t kOldestMigratedSchema = 1;
@@ -42,7 +43,8 @@ constexpr std::uint32_t kOldestMigratedSchema = 1;
          more = cursor.move(MDB_NEXT, key, value)) {
         const auto name = lmdb::as_view(key);
         if (name != kMetaDb && name != kTokensDb && name != kByUserDb && name != kByExpiryDb &&
-            name != kByGraceDb && name != kRevokedDb && name != kRevokedByUserDb) {
+            name != kByGraceDb && name != kRevokedDb && name != kRevokedByUserDb &&
+            name != kImportedDb) {
             return true;
         }
     }
@@ -106,13 +108,15 @@ private:
                     "cannot open expiry index");
         lmdb::check(mdb_dbi_open(raw, kByGraceDb, MDB_CREATE, &tables_.by_grace),
                     "cannot open grace period index");
-        // Schema 3 to 4 is these two tables alone: they start empty (what
-        // was deleted before is forgotten).
+        // Schema 3 to 4 is these three tables alone: they start empty (what
+        // was deleted before is forgotten; nothing was imported before).
         lmdb::check(mdb_dbi_open(raw, kRevokedDb, MDB_CREATE, &tables_.revoked),
                     "cannot open the table of revoked tokens");
         lmdb::check(mdb_dbi_open(raw, kRevokedByUserDb, MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
                                  &tables_.revoked_by_user),
                     "cannot open the index of revoked tokens");
+        lmdb::check(mdb_dbi_open(raw, kImportedDb, MDB_CREATE, &tables_.imported),
+                    "cannot open the table of imported tokens");
     }
 
     void check_or_write_header() {

@@ -17,6 +17,7 @@ struct StoreTables {
     MDB_dbi by_grace = 0;        // schema 3
     MDB_dbi revoked = 0;         // schema 4: tombstones of deleted tokens
     MDB_dbi revoked_by_user = 0; // schema 4: user -> deletion time + id (DUPSORT)
+    MDB_dbi imported = 0;        // schema 4: origin + ':' + origin id -> token id, kept
 };
 
 // Run in the write transaction that opens the store: finds a store of ours

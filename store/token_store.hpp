@@ -24,7 +24,8 @@ namespace apitoken::store {
 // 3: records of format 2 (token policy fields; every record rewritten on
 //    open), by_grace (rotated tokens by the end of their grace period).
 // 4: revoked (what is left of a deleted token: whose, its name, when and
-//    why it went), for leak scans.
+//    why it went), for leak scans; imported (which foreign tokens were
+//    imported, so that an import run twice brings nothing back).
 inline constexpr std::uint32_t kSchemaVersion = 4;
 
 // What update() changes; nullopt fields stay as they are.
@@ -35,6 +36,15 @@ struct TokenUpdate {
     std::optional<std::vector<std::string>> sources{};
     std::optional<std::vector<std::string>> hosts{};
     std::optional<std::optional<TimePoint>> expires{}; // set to a time, or to "never"
+};
+
+// What import_tokens() did with one token.
+struct ImportOutcome {
+    // False: its origin id was imported before (and may have been revoked
+    // since); nothing was done.
+    bool imported = false;
+    TokenId id;       // its id here (for one imported before: the id it got then)
+    std::string name; // its name here ("" for one imported before and gone since)
 };
 
 // What consume_use() found.
@@ -96,6 +106,15 @@ public:
     void create(const TokenRecord& record);
     // Adds many tokens in one transaction: all of them or none.
     void create_batch(std::span<const TokenRecord> records);
+    // Adds tokens imported from elsewhere (origin and origin_id set; the
+    // hash may be the origin's, imported_hash.hpp), in one transaction: all
+    // or none, each outcome in the order given. A token whose origin id was
+    // imported before is left out, even if it was revoked since. A name
+    // that is not one of ours, or is taken in the account, is made unique
+    // ("name (2)", or origin + "-" + the origin id's first 8 characters).
+    // TooManyTokens, InvalidArgument as for create(). With `dry_run`,
+    // answers what would be done and writes nothing.
+    std::vector<ImportOutcome> import_tokens(std::span<const TokenRecord> records, bool dry_run);
 
     [[nodiscard]] std::optional<TokenRecord> find(const TokenId& id) const;
     // What is left of a token that was deleted (revoked, rotated away,

@@ -139,6 +139,7 @@ TEST_F(DaemonTest, BusInterfaceIsTheSharedContract) {
         {ipc::method::kLookupTokens, {sig::kLookupTokensIn, sig::kLookupTokensOut}},
         {ipc::method::kRevokeLeakedTokens,
          {sig::kRevokeLeakedTokensIn, sig::kRevokeLeakedTokensOut}},
+        {ipc::method::kImportTokens, {sig::kImportTokensIn, sig::kImportTokensOut}},
     };
     EXPECT_EQ(methods, contract) << text;
 }

@@ -5,6 +5,7 @@
 #include "daemon/audit_log.hpp"
 #include "daemon/config.hpp"
 #include "daemon/token_service.hpp"
+#include "store/imported_hash.hpp"
 #include "store/token_issuer.hpp"
 #include "store/token_store.hpp"
 #include "tests/support/stepped_pipeline.hpp"
@@ -97,8 +98,7 @@ protected:
         return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
     }
 
-    void authenticate(const std::string& user, std::string_view token,
-                      SteppedCallerLookup& lookup) {
+    void authenticate(const std::string& user, std::string_view token, CallerLookup& lookup) {
         service.authentication().authenticate(
             request(user, store::SecretBuffer(token), "sshd"), lookup,
             [this](const std::optional<Failure>& failure, const std::string& id) {
@@ -351,6 +351,90 @@ TEST_F(AuthenticationPipelineTest, UsesOfALimitedTokenFinishingTogetherAreCounte
     EXPECT_EQ(store.find(token.record.id)->use_count, 1U);
     EXPECT_EQ(service.usage().pending(), 0U) << "a limited token's use is not batched";
     EXPECT_NE(log_text().find("use limit reached"), std::string::npos) << log_text();
+}
+
+// Imported Jenkins tokens (issue 15): the known vector of Jenkins' own
+// tests, imported for "daemon" as apitokenctl import-jenkins would.
+constexpr std::string_view kJenkinsToken = "1147c3b70068c7b5573342ebb6ddc7f6ae";
+constexpr std::string_view kJenkinsSha256 =
+    "ff550856862dbee0eb2534d03d4cd9b7a71b2ca35a53e1c1876b4eccfc1e627f";
+
+class ImportedTokenTest : public AuthenticationPipelineTest {
+protected:
+    store::TokenRecord import(const std::string& user, uid_t uid, const std::string& uuid,
+                              std::string_view sha256_hex = kJenkinsSha256) {
+        store::TokenRecord record;
+        record.id = store::TokenId::random();
+        record.user = user;
+        record.uid = uid;
+        record.name = "jenkins " + uuid;
+        record.created = now();
+        record.hash = store::jenkins_hash_from_hex(sha256_hex);
+        record.origin = store::kOriginJenkins;
+        record.origin_id = uuid;
+        EXPECT_TRUE(store.import_tokens({&record, 1}, false).at(0).imported);
+        return record;
+    }
+    // Asks as root and runs the verify.
+    Answers check(std::string_view token) {
+        answers = {};
+        apitoken::testing::KnownCallerLookup known(kRoot);
+        authenticate("daemon", token, known);
+        EXPECT_EQ(hashing.waiting(), 1U) << "every Jenkins-shaped check costs a verify";
+        hashing.run_one();
+        return answers;
+    }
+};
+
+TEST_F(ImportedTokenTest, TheJenkinsStringWorksAndIsReHashedWithArgon2idOnFirstUse) {
+    // Another user's import of the same value, and a second token of ours.
+    static_cast<void>(import("bin", 2, "theirs"));
+    static_cast<void>(import("daemon", kDaemonUid, "other", std::string(64, 'a')));
+    const auto mine = import("daemon", kDaemonUid, "mine");
+    const Answers first = check(kJenkinsToken);
+    ASSERT_TRUE(first.succeeded()) << log_text();
+    EXPECT_EQ(first.id, mine.id.hex());
+    const std::string hash = store.find(mine.id)->hash;
+    EXPECT_TRUE(hash.starts_with(store::kArgon2idPrefix)) << "still the SHA-256";
+    // Once re-hashed it still works, as "11" + hex and (as in Jenkins) as the hex alone.
+    EXPECT_TRUE(check(kJenkinsToken).succeeded()) << log_text();
+    EXPECT_TRUE(check(kJenkinsToken.substr(2)).succeeded()) << log_text();
+    EXPECT_EQ(store.find(mine.id)->hash, hash);
+    EXPECT_NE(log_text().find(mine.id.hex()), std::string::npos) << "the log names the token";
+    EXPECT_EQ(log_text().find(kJenkinsToken.substr(2)), std::string::npos) << "secret in the log";
+}
+
+TEST_F(ImportedTokenTest, WrongRevokedExpiredAndOtherUsersTokensFailAlike) {
+    std::string wrong(kJenkinsToken);
+    wrong[10] = wrong[10] == 'a' ? 'b' : 'a';
+    EXPECT_TRUE(check(kJenkinsToken).refused_with(Error::AuthenticationFailed))
+        << "nothing imported for this user";
+    static_cast<void>(import("bin", 2, "theirs"));
+    EXPECT_TRUE(check(kJenkinsToken).refused_with(Error::AuthenticationFailed))
+        << "another user's imported token";
+    const auto mine = import("daemon", kDaemonUid, "mine");
+    EXPECT_TRUE(check(wrong).refused_with(Error::AuthenticationFailed));
+    EXPECT_NE(log_text().find("no token imported from Jenkins matches"), std::string::npos);
+    store::TokenUpdate expire;
+    expire.expires = std::optional<store::TimePoint>(now() - std::chrono::seconds(1));
+    static_cast<void>(store.update("daemon", mine.id, expire));
+    EXPECT_TRUE(check(kJenkinsToken).refused_with(Error::AuthenticationFailed));
+    store.revoke("daemon", mine.id);
+    EXPECT_TRUE(check(kJenkinsToken).refused_with(Error::AuthenticationFailed));
+}
+
+TEST_F(ImportedTokenTest, GuessesAreThrottledLikeNativeTokens) {
+    static_cast<void>(import("daemon", kDaemonUid, "mine"));
+    std::string wrong(kJenkinsToken);
+    wrong[10] = wrong[10] == 'a' ? 'b' : 'a';
+    for (unsigned i = 0; i < config.throttle_max_failures; ++i) {
+        EXPECT_TRUE(check(wrong).refused_with(Error::AuthenticationFailed));
+    }
+    answers = {};
+    apitoken::testing::KnownCallerLookup known(kRoot);
+    authenticate("daemon", kJenkinsToken, known);
+    EXPECT_TRUE(answers.refused_with(Error::TooManyAttempts));
+    EXPECT_EQ(hashing.waiting(), 0U) << "a throttled source costs no hashing";
 }
 
 } // namespace
