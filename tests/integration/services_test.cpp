@@ -9,14 +9,18 @@
 #include <netinet/in.h>
 #include <pwd.h>
 #include <sys/socket.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -86,7 +90,7 @@ public:
     // Only what was created here is removed later, never a user or group
     // that was there before.
     ProcessResult group(const std::string& name, gid_t gid) {
-        remove_leftover_group(gid);
+        wait_for_free_gid(gid);
         ProcessResult r = run_process({"groupadd", "--gid", std::to_string(gid), name});
         if (r.exit_code == 0) {
             groups_.push_back(name);
@@ -105,12 +109,28 @@ public:
     }
 
 private:
-    // A run killed by ctest's timeout never reached its destructor; its
-    // group (named so) would hold the gid this run needs.
-    static void remove_leftover_group(gid_t gid) {
-        const ::group* existing = ::getgrgid(gid); // NOLINT(concurrency-mt-unsafe): one thread
-        if (existing != nullptr && std::string(existing->gr_name).starts_with("apitoken-test-")) {
-            run_process({"groupdel", existing->gr_name});
+    // Our groups end in the pid of the test process that made them (unique()).
+    // Another test running beside this one (ctest --parallel) holds the gid
+    // until it ends: wait for it. One of a run killed by ctest's timeout
+    // never reached its destructor: remove it.
+    static void wait_for_free_gid(gid_t gid) {
+        const auto deadline = std::chrono::steady_clock::now() + 150s;
+        while (std::chrono::steady_clock::now() < deadline) {
+            const ::group* existing = ::getgrgid(gid); // NOLINT(concurrency-mt-unsafe): one thread
+            if (existing == nullptr) {
+                return;
+            }
+            const std::string name = existing->gr_name;
+            if (!name.starts_with("apitoken-test-")) {
+                return; // not ours: groupadd says why it cannot
+            }
+            const auto digits = name.find_last_not_of("0123456789") + 1;
+            const pid_t owner = static_cast<pid_t>(std::stol("0" + name.substr(digits)));
+            if (owner <= 0 || (::kill(owner, 0) != 0 && errno == ESRCH)) {
+                run_process({"groupdel", name});
+            } else {
+                std::this_thread::sleep_for(100ms);
+            }
         }
     }
 
@@ -165,23 +185,21 @@ std::string http_status(int port, const std::string& user, const std::string& pa
     return r.out;
 }
 
-TEST_F(ServicesTest, NginxBasicAuthLikeJenkins) {
-    if (!std::filesystem::exists(APITOKEN_NGINX) ||
-        !std::filesystem::exists(APITOKEN_NGINX_AUTH_PAM)) {
-        GTEST_SKIP() << "nginx with libnginx-mod-http-auth-pam is not installed";
-    }
-    // Workers run as www-data with our auth group, which the daemon (through
-    // nss_wrapper) knows as apitoken-auth: the real path for unprivileged
-    // services.
+// nginx with auth_pam on a free loopback port, its workers running as
+// www-data in our auth group (which the daemon, through nss_wrapper, knows
+// as apitoken-auth: the real path for unprivileged services), checking
+// through a PAM service with `module_options`. Returns the port.
+int start_nginx(TestWorld& world, HostChanges& host, std::optional<BackgroundProcess>& nginx,
+                const std::string& module_options = "") {
     const std::string group = unique("apitoken-test-auth");
-    ASSERT_EQ(host.group(group, TestWorld::kAuthGroup).exit_code, 0);
+    EXPECT_EQ(host.group(group, TestWorld::kAuthGroup).exit_code, 0);
     // dbus-daemon refuses connections from uids its NSS cannot resolve.
-    world->add_user("www-data", 33);
+    world.add_user("www-data", 33);
     const std::string service = unique("apitoken-test-http");
-    host.file("/etc/pam.d/" + service,
-              "auth required " APITOKEN_PAM_MODULE "\naccount required " APITOKEN_PAM_PERMIT "\n");
+    host.file("/etc/pam.d/" + service, "auth required " APITOKEN_PAM_MODULE " " + module_options +
+                                           "\naccount required " APITOKEN_PAM_PERMIT "\n");
 
-    const auto dir = world->dir() / "nginx";
+    const auto dir = world.dir() / "nginx";
     std::filesystem::create_directories(dir / "www");
     std::filesystem::create_directories(dir / "tmp");
     std::filesystem::permissions(dir / "tmp", std::filesystem::perms::all);
@@ -202,11 +220,24 @@ TEST_F(ServicesTest, NginxBasicAuthLikeJenkins) {
         << ";\n"
         << "    location / {\n      auth_pam \"apitoken\";\n      auth_pam_service_name \""
         << service << "\";\n    }\n  }\n}\n";
-    BackgroundProcess nginx(
-        {APITOKEN_NGINX, "-c", (dir / "nginx.conf").string(), "-p", dir.string()},
-        service_environment(*world), dir / "stderr.log");
-    wait_listening(port, nginx);
+    nginx.emplace(std::vector<std::string>{APITOKEN_NGINX, "-c", (dir / "nginx.conf").string(), "-p",
+                                           dir.string()},
+                  service_environment(world), dir / "stderr.log");
+    wait_listening(port, *nginx);
+    return port;
+}
 
+bool nginx_installed() {
+    return std::filesystem::exists(APITOKEN_NGINX) &&
+           std::filesystem::exists(APITOKEN_NGINX_AUTH_PAM);
+}
+
+TEST_F(ServicesTest, NginxBasicAuthLikeJenkins) {
+    if (!nginx_installed()) {
+        GTEST_SKIP() << "nginx with libnginx-mod-http-auth-pam is not installed";
+    }
+    std::optional<BackgroundProcess> nginx;
+    const int port = start_nginx(*world, host, nginx);
     const std::string token = create("alice");
     EXPECT_EQ(http_status(port, "alice", token), "200")
         << world->daemon_log() << world->daemon_log_of("nginx/error.log");
@@ -225,6 +256,41 @@ TEST_F(ServicesTest, NginxBasicAuthLikeJenkins) {
     EXPECT_EQ(http_status(port, "alice", token), "401") << "revoked";
     EXPECT_NE(world->daemon_log().find(R"(caller_uid="33")"), std::string::npos)
         << "checked by the unprivileged worker (www-data): " << world->daemon_log();
+}
+
+// A Jenkins API token, imported with apitokenctl import-jenkins, works
+// unchanged with curl -u against a PAM-protected nginx (jenkins_tokens on
+// the PAM line), and stops after revoke. The fixture's clear text is in
+// tests/jenkins/fixture/README.md.
+TEST_F(ServicesTest, NginxAcceptsAnImportedJenkinsToken) {
+    if (!nginx_installed()) {
+        GTEST_SKIP() << "nginx with libnginx-mod-http-auth-pam is not installed";
+    }
+    const std::string jenkins_token = "1147c3b70068c7b5573342ebb6ddc7f6ae";
+    Environment env = world->nss_environment();
+    env.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + world->bus_address());
+    const ProcessResult imported = run_process(
+        {APITOKEN_CTL, "import-jenkins",
+         (std::filesystem::path(APITOKEN_JENKINS_FIXTURE) / "jenkins_home").string(), "--json"},
+        env, 60s);
+    ASSERT_NE(imported.exit_code, 2) << imported.err;
+    std::string id;
+    const nlohmann::json report = nlohmann::json::parse(imported.out);
+    for (const auto& token : report.at("imported")) {
+        if (token.at("jenkins_uuid") == "23a7c9c5-0193-493f-a74b-db4d52c32346") {
+            id = token.at("id").get<std::string>();
+        }
+    }
+    ASSERT_EQ(id.size(), 12U) << imported.out;
+
+    std::optional<BackgroundProcess> nginx;
+    const int port = start_nginx(*world, host, nginx, "jenkins_tokens");
+    EXPECT_EQ(http_status(port, "alice", jenkins_token), "200")
+        << world->daemon_log() << world->daemon_log_of("nginx/error.log");
+    EXPECT_EQ(http_status(port, "alice", jenkins_token), "200") << "after its re-hash";
+    EXPECT_EQ(http_status(port, "bob", jenkins_token), "401") << "alice's token is not bob's";
+    ASSERT_TRUE(world->call(world->root, {"revoke", "alice", id}).ok());
+    EXPECT_EQ(http_status(port, "alice", jenkins_token), "401") << "revoked";
 }
 
 TEST_F(ServicesTest, VsftpdAcceptsATokenOrThePassword) {
