@@ -64,14 +64,14 @@ int on_import_tokens(sd_bus_message* m, void* userdata, sd_bus_error* error) {
         std::vector<ipc::Dictionary> entries;
         check_read(ipc::read_dictionaries(m, entries, ipc::kRequestLimits));
         if (entries.size() > ipc::kMaxImportTokens) {
-            throw ApiError(ipc::Error::InvalidArgument,
-                           "at most " + std::to_string(ipc::kMaxImportTokens) +
-                               " tokens can be imported in one call");
+            throw ApiError(ipc::Error::InvalidArgument, "at most " +
+                                                            std::to_string(ipc::kMaxImportTokens) +
+                                                            " tokens can be imported in one call");
         }
         std::size_t bytes = call->user.size();
         for (const auto& entry : entries) {
-            call->dry_run = call->dry_run ||
-                            item<bool>(entry, key::kDryRun, "a boolean").value_or(false);
+            call->dry_run =
+                call->dry_run || item<bool>(entry, key::kDryRun, "a boolean").value_or(false);
             call->tokens.push_back(foreign_token_of(entry));
             const ForeignToken& t = call->tokens.back();
             bytes += t.origin_id.size() + t.name.size() + t.jenkins_hash.size() +

@@ -36,9 +36,9 @@ std::optional<store::TimePoint> time_or_none(std::int64_t seconds) {
 
 } // namespace
 
-std::vector<store::ImportOutcome> TokenImporter::import_tokens(
-    const Caller& caller, const std::string& user, const std::vector<ForeignToken>& tokens,
-    bool dry_run) {
+std::vector<store::ImportOutcome>
+TokenImporter::import_tokens(const Caller& caller, const std::string& user,
+                             const std::vector<ForeignToken>& tokens, bool dry_run) {
     access_.require_admin(caller, "importing tokens");
     const Target target = access_.resolve(caller, user, Action::Manage, true);
     if (tokens.size() > ipc::kMaxImportTokens) {
@@ -73,8 +73,7 @@ std::vector<store::ImportOutcome> TokenImporter::import_tokens(
 }
 
 store::TokenRecord TokenImporter::record_of(const Caller& caller, const Target& target,
-                                            const ForeignToken& token,
-                                            store::TimePoint now) const {
+                                            const ForeignToken& token, store::TimePoint now) const {
     if (!valid_origin_id(token.origin_id)) {
         throw ApiError(Error::InvalidArgument,
                        "origin_id must be 1-64 letters, digits, '.', '_' or '-'");

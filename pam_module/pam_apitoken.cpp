@@ -191,8 +191,8 @@ int authenticate(pam_handle_t* pamh, int argc, const char** argv) {
     }
     // A password typed at our prompt never leaves this process (with
     // jenkins_tokens, unless it looks like a Jenkins API token).
-    const bool jenkins = options.jenkins_tokens &&
-                         apitoken::store::has_jenkins_token_shape(token.view());
+    const bool jenkins =
+        options.jenkins_tokens && apitoken::store::has_jenkins_token_shape(token.view());
     if (!apitoken::store::has_token_shape(token.view()) && !jenkins) {
         if (options.debug) {
             pam_syslog(pamh, LOG_DEBUG, "user %s: input is not an API token; apitokend not asked",

@@ -56,7 +56,8 @@ std::vector<ImportOutcome> TokenStore::import_tokens(std::span<const TokenRecord
         bool names_read = false;
         for (const auto& record : records) {
             if (record.origin_id.empty()) {
-                throw StoreError(StoreErrc::InvalidArgument, "an imported token needs its origin id");
+                throw StoreError(StoreErrc::InvalidArgument,
+                                 "an imported token needs its origin id");
             }
             if (record.user != records.front().user || record.uid != records.front().uid) {
                 throw StoreError(StoreErrc::InvalidArgument,
@@ -66,12 +67,13 @@ std::vector<ImportOutcome> TokenStore::import_tokens(std::span<const TokenRecord
             if (const auto before = txn.find(impl_->tables.imported, key)) {
                 const auto id = TokenId::from_bytes(*before);
                 const auto existing = id ? impl_->read(txn, *id) : std::nullopt;
-                outcomes.push_back({false, id.value_or(TokenId()),
-                                    existing ? existing->name : std::string()});
+                outcomes.push_back(
+                    {false, id.value_or(TokenId()), existing ? existing->name : std::string()});
                 continue;
             }
             if (!names_read) {
-                for (const auto& mine : impl_->account_tokens(txn, record.user, record.uid, {}).live) {
+                for (const auto& mine :
+                     impl_->account_tokens(txn, record.user, record.uid, {}).live) {
                     taken.insert(mine.name);
                 }
                 names_read = true;

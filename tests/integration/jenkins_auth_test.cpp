@@ -95,8 +95,7 @@ TEST_F(JenkinsAuthTest, OnlyTheUsersOwnLiveImportedTokensWork) {
     std::string wrong = kAliceCi;
     wrong.back() = wrong.back() == 'e' ? 'f' : 'e';
     EXPECT_FALSE(logs_in("jenkins", "alice", wrong));
-    EXPECT_NE(world->daemon_log().find("no token imported from Jenkins matches"),
-              std::string::npos)
+    EXPECT_NE(world->daemon_log().find("no token imported from Jenkins matches"), std::string::npos)
         << world->daemon_log();
 }
 

@@ -8,8 +8,8 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -220,8 +220,8 @@ int start_nginx(TestWorld& world, HostChanges& host, std::optional<BackgroundPro
         << ";\n"
         << "    location / {\n      auth_pam \"apitoken\";\n      auth_pam_service_name \""
         << service << "\";\n    }\n  }\n}\n";
-    nginx.emplace(std::vector<std::string>{APITOKEN_NGINX, "-c", (dir / "nginx.conf").string(), "-p",
-                                           dir.string()},
+    nginx.emplace(std::vector<std::string>{APITOKEN_NGINX, "-c", (dir / "nginx.conf").string(),
+                                           "-p", dir.string()},
                   service_environment(world), dir / "stderr.log");
     wait_listening(port, *nginx);
     return port;
