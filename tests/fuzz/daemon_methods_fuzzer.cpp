@@ -185,7 +185,7 @@ private:
 
     void step() {
         auto& service = world().service.management();
-        switch (in_.ConsumeIntegralInRange(0, 10)) {
+        switch (in_.ConsumeIntegralInRange(0, 11)) {
         case 0: authenticate(); break;
         case 1: create(); break;
         case 2: {
@@ -215,6 +215,7 @@ private:
         case 7: world().runner.refuse_next = true; break;
         case 8: look_up(); break;
         case 9: revoke_leaked(); break;
+        case 10: import_jenkins(); break;
         default: {
             const Caller caller = any_caller();
             call([&] { static_cast<void>(service.token_count(caller)); });
@@ -340,6 +341,72 @@ private:
             });
     }
 
+    // ImportTokens: only root and admins import; an imported token then
+    // authenticates (and is checked like the others) as "11" + its hex and
+    // as the hex alone. Each import has a secret of its own.
+    void import_jenkins() {
+        const Caller caller = any_caller();
+        const std::string user = any_user();
+        const bool dry_run = in_.ConsumeBool();
+        std::vector<daemon::ForeignToken> tokens;
+        std::vector<std::string> secrets;
+        const auto count = in_.ConsumeIntegralInRange(0, 3);
+        for (int i = 0; i < count; ++i) {
+            char secret[33];
+            std::snprintf(secret, sizeof secret, "%016llx%016x", 0x5eedULL, ++imports_);
+            secrets.emplace_back(secret);
+            daemon::ForeignToken token;
+            token.origin_id = in_.ConsumeBool()
+                                  ? "uuid-" + std::to_string(in_.ConsumeIntegralInRange(0, 5))
+                                  : any_text();
+            token.name = any_name();
+            token.jenkins_hash =
+                in_.ConsumeIntegralInRange(0, 7) == 0 ? any_text() : sha256_hex(secrets.back());
+            token.created = in_.ConsumeIntegral<std::int64_t>() % 4'000'000'000;
+            token.expires =
+                in_.ConsumeBool() ? 0 : in_.ConsumeIntegral<std::int64_t>() % 4'000'000'000;
+            token.use_count = in_.ConsumeIntegral<std::uint64_t>();
+            tokens.push_back(std::move(token));
+        }
+        call([&] {
+            const auto outcomes =
+                world().service.imports().import_tokens(caller, user, tokens, dry_run);
+            check(caller.uid == 0 || caller.in_group(kAdminGid), "a plain caller imported tokens");
+            check(outcomes.size() == tokens.size(), "an import answered for other tokens");
+            // Only the table's users are followed (any other name that NSS
+            // knows could be imported for too).
+            const std::string owner = user.empty() ? name_of(caller.uid) : user;
+            const KnownUser* known = nullptr;
+            for (const auto& candidate : kUsers) {
+                known = candidate.name == owner ? &candidate : known;
+            }
+            for (std::size_t i = 0; i < outcomes.size() && !dry_run && known != nullptr; ++i) {
+                if (outcomes[i].imported && tokens[i].jenkins_hash == sha256_hex(secrets[i])) {
+                    issued_.push_back({owner, known->uid, outcomes[i].id.hex(), "11" + secrets[i]});
+                    issued_.push_back({owner, known->uid, outcomes[i].id.hex(), secrets[i]});
+                }
+            }
+        });
+    }
+
+    static std::string sha256_hex(const std::string& text) {
+        unsigned char digest[crypto_hash_sha256_BYTES];
+        crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(text.data()),
+                           text.size());
+        char hex[2 * crypto_hash_sha256_BYTES + 1];
+        sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+        return hex;
+    }
+
+    static std::string name_of(uid_t uid) {
+        for (const auto& known : kUsers) {
+            if (known.uid == uid) {
+                return known.name;
+            }
+        }
+        return {};
+    }
+
     void authenticate() {
         const Caller caller = any_caller();
         const std::string token = any_token();
@@ -379,6 +446,7 @@ private:
 
     FuzzedDataProvider& in_;
     std::vector<Issued> issued_;
+    unsigned imports_ = 0;
     std::size_t answers_expected_ = 0;
     std::size_t answers_seen_ = 0;
 };
