@@ -8,7 +8,7 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
-#include <signal.h>
+
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -17,6 +17,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
