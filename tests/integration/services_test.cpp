@@ -8,7 +8,6 @@
 #include <grp.h>
 #include <netinet/in.h>
 #include <pwd.h>
-
 #include <sys/socket.h>
 #include <unistd.h>
 
