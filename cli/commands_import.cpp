@@ -15,14 +15,16 @@
 
 #include <filesystem>
 #include <iostream>
+#include <optional>
 #include <vector>
 
 namespace apitoken::cli {
 namespace {
 
-bool local_user_exists(const std::string& name) {
+// The uid of the local account `name`, if there is one.
+std::optional<uid_t> local_uid(const std::string& name) {
     if (name.find('\0') != std::string::npos) {
-        return false; // names nobody (and getpwnam would see another name)
+        return std::nullopt; // names nobody (and getpwnam would see another name)
     }
     const long size = ::sysconf(_SC_GETPW_R_SIZE_MAX);
     std::vector<char> buffer(static_cast<std::size_t>(size > 0 ? size : 16384));
@@ -33,7 +35,39 @@ bool local_user_exists(const std::string& name) {
         buffer.resize(buffer.size() * 2);
         error = ::getpwnam_r(name.c_str(), &entry, buffer.data(), buffer.size(), &found);
     }
-    return error == 0 && found != nullptr;
+    if (error != 0 || found == nullptr) {
+        return std::nullopt;
+    }
+    return found->pw_uid;
+}
+
+bool local_user_exists(const std::string& name) {
+    return local_uid(name).has_value();
+}
+
+// The first uid of login accounts (login.defs' UID_MIN default).
+constexpr uid_t kFirstLoginUid = 1000;
+
+// A Jenkins id that is the name of root or a system account is not that
+// account's owner (anyone who may sign up in Jenkins, or the account that
+// owns JENKINS_HOME, chooses it): its tokens go there only when the user
+// map names the Jenkins id, that is when root said so.
+void skip_system_accounts(const UserMap& map, ImportPlan& plan) {
+    std::vector<UserImport> kept;
+    for (UserImport& user : plan.users) {
+        const auto uid = local_uid(user.local_user);
+        if (map.lists(user.jenkins_user) || !uid || *uid >= kFirstLoginUid) {
+            kept.push_back(std::move(user));
+            continue;
+        }
+        for (const jenkins::JenkinsToken& token : user.tokens) {
+            plan.skipped.push_back({user.jenkins_user, token.name, token.uuid,
+                                    "local user " + user.local_user + " is root or a system " +
+                                        "account (uid " + std::to_string(*uid) +
+                                        "); only a --user-map line sends tokens there"});
+        }
+    }
+    plan.users = std::move(kept);
 }
 
 std::string first_line(const std::string& text) {
@@ -118,7 +152,8 @@ int run_import_jenkins(ipc::Client& client, const GlobalOptions& global,
                            "users/)");
     }
     const jenkins::JenkinsHome home = jenkins::read_jenkins_home(options.home);
-    const ImportPlan plan = plan_import(home, map, local_user_exists, now_seconds());
+    ImportPlan plan = plan_import(home, map, local_user_exists, now_seconds());
+    skip_system_accounts(map, plan);
     ImportReport report;
     report.dry_run = options.dry_run;
     report.skipped = plan.skipped;

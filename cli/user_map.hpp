@@ -18,6 +18,10 @@ public:
     [[nodiscard]] std::string local_user(std::string_view jenkins_id) const;
     // False when `jenkins_id` is listed already.
     bool add(std::string jenkins_id, std::string local_user);
+    // Whether the map lists `jenkins_id` (root chose its local user).
+    [[nodiscard]] bool lists(std::string_view jenkins_id) const {
+        return local_of_.contains(jenkins_id);
+    }
     [[nodiscard]] std::size_t size() const { return local_of_.size(); }
 
 private:
