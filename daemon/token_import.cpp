@@ -87,7 +87,9 @@ store::TokenRecord TokenImporter::record_of(const Caller& caller, const Target& 
     record.user = target.name;
     record.uid = *target.uid;
     record.name = token.name;
-    record.created = time_or_none(token.created).value_or(now);
+    // Not in the future: a creation or use time to come would put the token
+    // beyond max_lifetime (counted from its making) and max_idle.
+    record.created = std::min(time_or_none(token.created).value_or(now), now);
     record.expires = time_or_none(token.expires);
     if (config_.max_lifetime) {
         // As for a new token: no longer than the policy allows from now.
@@ -97,6 +99,9 @@ store::TokenRecord TokenImporter::record_of(const Caller& caller, const Target& 
     record.services = policy_services(config_, token.services);
     record.use_count = token.use_count;
     record.last_used = time_or_none(token.last_used);
+    if (record.last_used) {
+        record.last_used = std::min(*record.last_used, now);
+    }
     record.origin = store::kOriginJenkins;
     record.origin_id = token.origin_id;
     record.created_by = caller.uid;
