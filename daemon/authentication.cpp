@@ -132,27 +132,29 @@ void Authenticator::Pending::verify() {
     }
 }
 
-// Every imported token is compared (SHA-256 in constant time, or Argon2id
-// once re-hashed), whichever matches; with no Argon2id among them, the
-// dummy is verified too, as for a token that does not exist. On a match,
-// the secret is hashed with Argon2id to replace what Jenkins kept.
+// Every imported token is compared, whichever matches: SHA-256 in constant
+// time, Argon2id with one run for all of them (they share the account's
+// salt: store/imported_hash.hpp), or the dummy when none is Argon2id yet,
+// so that a guess costs one Argon2id run whatever the user has. On a
+// match, the secret is hashed with Argon2id to replace what Jenkins kept.
 void Authenticator::Pending::verify_imported() {
     const std::string_view secret = store::jenkins_secret(token.view());
-    bool argon2_verified = false;
-    for (std::size_t i = 0; i < imported.size(); ++i) {
-        argon2_verified = argon2_verified || imported[i].hash.starts_with(store::kArgon2idPrefix);
-        if (store::verify_imported(imported[i].hash, secret) && !imported_match) {
-            imported_match = i;
-        }
+    std::vector<std::string> hashes;
+    hashes.reserve(imported.size());
+    for (const auto& one : imported) {
+        hashes.push_back(one.hash);
     }
-    if (!argon2_verified) {
+    const store::ImportedMatch found = store::match_imported(hashes, secret);
+    if (found.argon2_runs == 0) {
         static_cast<void>(store::verify_token(hash, secret));
     }
-    matched = imported_match.has_value();
+    imported_match = found.index;
+    matched = found.index.has_value();
     if (matched) {
-        const std::string& stored = imported[*imported_match].hash;
-        if (store::is_jenkins_hash(stored) || store::needs_rehash(stored, params)) {
-            rehashed = store::hash_token(secret, params);
+        const store::TokenRecord& found_record = imported[*found.index];
+        if (store::imported_needs_rehash(found_record.hash, found_record.user, found_record.uid,
+                                         params)) {
+            rehashed = store::hash_imported(secret, found_record.user, found_record.uid, params);
         }
     }
 }
@@ -256,8 +258,10 @@ void Authenticator::start_imported_check(Pending& p) {
         return;
     }
     try {
+        // The account's own: an older account's (another uid) works for
+        // nobody, and would cost a run of its own (another salt).
         for (auto& record : store_.list(p.user())) {
-            if (record.origin == store::kOriginJenkins) {
+            if (record.origin == store::kOriginJenkins && record.uid == *p.target->uid) {
                 p.imported.push_back(std::move(record));
             }
         }

@@ -100,7 +100,8 @@ std::optional<store::TimePoint> lifetime_end(const store::TokenRecord& record,
         return std::nullopt;
     }
     const store::TimePoint end = record.created + *config.max_lifetime;
-    if (record.expires && *record.expires <= end) {
+    const bool imported_with_expiry = record.origin == store::kOriginJenkins && record.expires;
+    if (imported_with_expiry || (record.expires && *record.expires <= end)) {
         return std::nullopt;
     }
     return end;

@@ -46,7 +46,9 @@ struct UseContext {
                                  store::TimePoint now) noexcept;
 
 // Until when the token may be used under the config's max_lifetime (made
-// plus max_lifetime), when that is earlier than its own expiry.
+// plus max_lifetime), when that is earlier than its own expiry. For a token
+// imported with an expiry, the maximum was applied from its import (it may
+// have been made in Jenkins long before): its expiry is the end.
 [[nodiscard]] std::optional<store::TimePoint> lifetime_end(const store::TokenRecord& record,
                                                            const Config& config) noexcept;
 

@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -74,6 +75,42 @@ TEST(ImportedHash, AnArgon2idReplacementMatchesTheSameSecret) {
     const std::string hash = hash_token(secret, HashParams::defaults());
     EXPECT_TRUE(verify_imported(hash, secret));
     EXPECT_FALSE(verify_imported(hash, std::string(32, 'a')));
+}
+
+TEST(ImportedHash, ReHashesOfOneAccountShareASaltSoAGuessCostsOneRun) {
+    const HashParams params = HashParams::defaults();
+    const std::string secret(jenkins_secret(kJenkinsToken));
+    const std::string other(32, 'a');
+    const std::string mine = hash_imported(secret, "alice", 1000, params);
+    // libsodium's own format: the ordinary verify reads it.
+    EXPECT_TRUE(verify_token(mine, secret));
+    EXPECT_FALSE(verify_token(mine, other));
+    EXPECT_FALSE(imported_needs_rehash(mine, "alice", 1000, params));
+    EXPECT_TRUE(imported_needs_rehash(mine, "alice", 1001, params)) << "another account's salt";
+    EXPECT_TRUE(imported_needs_rehash(mine, "bob", 1000, params));
+    EXPECT_TRUE(
+        imported_needs_rehash(jenkins_hash_from_hex(kJenkinsSha256), "alice", 1000, params));
+    EXPECT_TRUE(imported_needs_rehash(hash_token(secret, params), "alice", 1000, params))
+        << "a random salt";
+    EXPECT_TRUE(imported_needs_rehash(mine, "alice", 1000, HashParams{2, params.memlimit}));
+
+    std::vector<std::string> hashes;
+    for (int i = 0; i < 6; ++i) {
+        hashes.push_back(
+            hash_imported(std::string(31, 'b') + char('0' + i), "alice", 1000, params));
+    }
+    hashes.push_back(jenkins_hash_from_hex(kJenkinsSha256));
+    hashes.push_back(mine);
+    ImportedMatch match = match_imported(hashes, secret);
+    EXPECT_EQ(match.argon2_runs, 1U) << "one Argon2id run for the whole account";
+    ASSERT_TRUE(match.index);
+    EXPECT_EQ(*match.index, 6U) << "the first that matches: the SHA-256";
+    match = match_imported(hashes, std::string(31, 'b') + '3');
+    EXPECT_EQ(match.index, std::optional<std::size_t>(3));
+    match = match_imported(hashes, other);
+    EXPECT_FALSE(match.index);
+    EXPECT_EQ(match.argon2_runs, 1U);
+    EXPECT_EQ(match_imported({jenkins_hash_from_hex(kJenkinsSha256)}, other).argon2_runs, 0U);
 }
 
 TEST_F(StoreImportTest, ImportsKeepTheJenkinsHashAndTheRecord) {

@@ -104,6 +104,25 @@ TEST(UsePolicyTest, TodaysPolicyAppliesToExistingTokensNamingTheKey) {
     EXPECT_EQ(refusal(used, c), std::nullopt);
 }
 
+// An imported token was made in Jenkins, maybe years ago; max_lifetime
+// capped its expiry when it was imported (token_import.cpp).
+TEST(UsePolicyTest, AnImportedTokensLifetimeCountsFromItsImport) {
+    store::TokenRecord imported = token();
+    imported.origin = store::kOriginJenkins;
+    imported.created = kNow - days{400};
+    imported.expires = kNow + days{20};
+    Config c;
+    c.max_lifetime = days{30};
+    EXPECT_EQ(refusal(imported, c), std::nullopt);
+    imported.expires.reset();
+    EXPECT_TRUE(mentions(refusal(imported, c), "max_lifetime"))
+        << "imported before the policy, without an expiry: counted from its making";
+    store::TokenRecord native = token();
+    native.created = kNow - days{400};
+    native.expires = kNow + days{20};
+    EXPECT_TRUE(mentions(refusal(native, c), "max_lifetime"));
+}
+
 TEST(UsePolicyTest, HostLimitedTokensWorkOnlyOnMatchingHosts) {
     EXPECT_TRUE(host_allowed({}, "web1.example.com")) << "no list: every host";
     EXPECT_TRUE(host_allowed({"web*"}, "web1.example.com")) << "the first label";
