@@ -47,6 +47,8 @@ bool local_user_exists(const std::string& name) {
 
 // The first uid of login accounts (login.defs' UID_MIN default).
 constexpr uid_t kFirstLoginUid = 1000;
+// nobody (65534) is no login account either.
+constexpr uid_t kNobodyUid = 65534;
 
 // A Jenkins id that is the name of root or a system account is not that
 // account's owner (anyone who may sign up in Jenkins, or the account that
@@ -56,7 +58,8 @@ void skip_system_accounts(const UserMap& map, ImportPlan& plan) {
     std::vector<UserImport> kept;
     for (UserImport& user : plan.users) {
         const auto uid = local_uid(user.local_user);
-        if (map.lists(user.jenkins_user) || !uid || *uid >= kFirstLoginUid) {
+        if (map.lists(user.jenkins_user) || !uid ||
+            (*uid >= kFirstLoginUid && *uid != kNobodyUid)) {
             kept.push_back(std::move(user));
             continue;
         }
