@@ -181,10 +181,9 @@ std::string hash_imported(std::string_view secret, std::string_view user, uid_t 
     if (!output) {
         throw std::bad_alloc(); // valid parameters: only the memory can fail
     }
-    const std::string encoded = std::string(kArgon2idHead) +
-                                "m=" + std::to_string(parts.memory_kib) +
-                                ",t=" + std::to_string(parts.passes) + ",p=1$" +
-                                to_base64(parts.salt) + "$" + to_base64(*output);
+    std::string encoded = std::string(kArgon2idHead) + "m=" + std::to_string(parts.memory_kib) +
+                          ",t=" + std::to_string(parts.passes) + ",p=1$" + to_base64(parts.salt) +
+                          "$" + to_base64(*output);
     sodium_memzero(output->data(), output->size());
     return encoded;
 }

@@ -389,6 +389,7 @@ TEST_F(AttackJenkinsTest, HostileEntriesFromAnAdminAreRefusedWhole) {
     }();
     const std::vector<std::vector<Entry>> bad_calls{
         {{str(ipc::key::kOriginId, "a\x1b[31mb"), str(ipc::key::kJenkinsHash, secret.sha256)}},
+        // NOLINTNEXTLINE(misc-misleading-bidirectional)
         {{str(ipc::key::kOriginId, "a\u202eb"), str(ipc::key::kJenkinsHash, secret.sha256)}},
         {{str(ipc::key::kOriginId, "a/../b"), str(ipc::key::kJenkinsHash, secret.sha256)}},
         {{str(ipc::key::kOriginId, "a:b"), str(ipc::key::kJenkinsHash, secret.sha256)}},
@@ -426,13 +427,15 @@ TEST_F(AttackJenkinsTest, HostileEntriesFromAnAdminAreRefusedWhole) {
     EXPECT_FALSE(starts_with(auth_as_root("bob", secret.text), "ok")) << world->daemon_log();
 
     // Names: control, bidi and 256 KiB; duplicate uuids in one call.
-    const std::string answer =
-        import_as(world->admin, "bob",
-                  {good_entry(8, "evil\x1b]0;pwned\x07name"), good_entry(9, "admin\u202etxt.exe"),
-                   good_entry(10, std::string(std::size_t{1} << 18, 'n')), good_entry(11, "same"),
-                   good_entry(11, "same again")});
+    const std::string answer = import_as(world->admin, "bob",
+                                         {good_entry(8, "evil\x1b]0;pwned\x07name"),
+                                          // NOLINTNEXTLINE(misc-misleading-bidirectional)
+                                          good_entry(9, "admin\u202etxt.exe"),
+                                          good_entry(10, std::string(std::size_t{1} << 18, 'n')),
+                                          good_entry(11, "same"), good_entry(11, "same again")});
     ASSERT_TRUE(starts_with(answer, "ok ")) << answer;
     EXPECT_FALSE(contains(answer, "\x1b")) << answer;
+    // NOLINTNEXTLINE(misc-misleading-bidirectional)
     EXPECT_FALSE(contains(answer, "\u202e")) << answer;
     EXPECT_FALSE(contains(answer, std::string(1000, 'n'))) << "a 256 KiB name was kept";
     // The duplicate is imported once.
@@ -593,10 +596,11 @@ TEST_F(AttackJenkinsTest, AGuessCostsTheSameForUsersWithAndWithoutUsedImportedTo
             EXPECT_FALSE(contains(out, "ok ")) << out;
         }
     }
-    std::fprintf(stderr,
-                 "daemon CPU for %d Jenkins-shaped guesses: bob (%u used imported) %.0f ms, "
-                 "alice (none) %.0f ms\n",
-                 kRounds * kGuesses, kTokens, cpu_bob, cpu_alice);
+    static_cast<void>(
+        std::fprintf(stderr,
+                     "daemon CPU for %d Jenkins-shaped guesses: bob (%u used imported) %.0f ms, "
+                     "alice (none) %.0f ms\n",
+                     kRounds * kGuesses, kTokens, cpu_bob, cpu_alice));
     // Equal work would give about 1; 48 Argon2id verifies per guess about 48.
     EXPECT_LT(cpu_bob, 4 * std::max(cpu_alice, 50.0))
         << "each guess against bob cost one Argon2id verify per used imported token";
@@ -663,7 +667,9 @@ TEST_F(AttackJenkinsTest, HostileJenkinsHomeDoesNotHangOrImportThroughLinks) {
     // A FIFO config.xml and apiTokenStats.xml.
     fs::create_directories(users / "fifo_1");
     ASSERT_EQ(::mkfifo((users / "fifo_1" / "config.xml").c_str(), 0600), 0);
-    write_user("alice_1", "alice", 61, "ci\u009b2J\u202etxt");
+    write_user("alice_1", "alice", 61,
+               // NOLINTNEXTLINE(misc-misleading-bidirectional)
+               "ci\u009b2J\u202etxt");
     ASSERT_EQ(::mkfifo((users / "alice_1" / "apiTokenStats.xml").c_str(), 0600), 0);
     // A name with a terminal escape in a user id, and deep nesting.
     write_user("esc_1", "bob\u009b2J", 62);
@@ -686,6 +692,7 @@ TEST_F(AttackJenkinsTest, HostileJenkinsHomeDoesNotHangOrImportThroughLinks) {
     const ProcessResult r = import_jenkins_as_root();
     EXPECT_LT(std::chrono::steady_clock::now() - start, 50s) << "import-jenkins hung";
     EXPECT_FALSE(contains(r.out + r.err, "\u009b")) << r.out << r.err;
+    // NOLINTNEXTLINE(misc-misleading-bidirectional)
     EXPECT_FALSE(contains(r.out + r.err, "\u202e")) << r.out << r.err;
     EXPECT_FALSE(contains(r.out + r.err, "root:")) << "shadow content shown: " << r.err;
     // Only alice's own token came over.

@@ -95,6 +95,7 @@ TEST(ImportedHash, ReHashesOfOneAccountShareASaltSoAGuessCostsOneRun) {
     EXPECT_TRUE(imported_needs_rehash(mine, "alice", 1000, HashParams{2, params.memlimit}));
 
     std::vector<std::string> hashes;
+    hashes.reserve(8);
     for (int i = 0; i < 6; ++i) {
         hashes.push_back(
             hash_imported(std::string(31, 'b') + char('0' + i), "alice", 1000, params));
