@@ -31,6 +31,12 @@ std::string unique_name(const TokenRecord& record, const std::set<std::string>& 
     }
     std::string name = base;
     for (std::size_t n = 2; taken.contains(name) || !token_name_problem(name).empty(); ++n) {
+        // One of the first taken.size() + 2 suffixes is free, unless even
+        // the short name is no name (an origin id we cannot show).
+        if (n > taken.size() + 2) {
+            throw StoreError(StoreErrc::InvalidArgument,
+                             "an imported token's name and origin id make no valid name");
+        }
         name = base + " (" + std::to_string(n) + ")";
         if (!token_name_problem(name).empty()) {
             // Too long with the suffix: start again from the short name.

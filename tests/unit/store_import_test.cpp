@@ -203,6 +203,8 @@ TEST_F(StoreImportTest, OnlyImportedTokensMayKeepAForeignHashAndOneAccountPerCal
     TokenRecord planted = imported("u-2", "x");
     planted.hash = "$jenkins-sha256$" + std::string(64, 'G');
     EXPECT_THROW(static_cast<void>(store->import_tokens({&planted, 1}, false)), StoreError);
+    TokenRecord unnameable = imported("\x01\x02", "\x7f");
+    EXPECT_THROW(static_cast<void>(store->import_tokens({&unnameable, 1}, false)), StoreError);
     TokenRecord no_origin_id = imported("", "y");
     EXPECT_THROW(static_cast<void>(store->import_tokens({&no_origin_id, 1}, false)), StoreError);
     TokenRecord bob = imported("u-3", "z");
