@@ -353,7 +353,8 @@ private:
         const auto count = in_.ConsumeIntegralInRange(0, 3);
         for (int i = 0; i < count; ++i) {
             char secret[33];
-            std::snprintf(secret, sizeof secret, "%016llx%016x", 0x5eedULL, ++imports_);
+            static_cast<void>(
+                std::snprintf(secret, sizeof secret, "%016llx%016x", 0x5eedULL, ++imports_));
             secrets.emplace_back(secret);
             daemon::ForeignToken token;
             token.origin_id = in_.ConsumeBool()
