@@ -803,7 +803,10 @@ TEST_F(AttackLeakTest, AFloodOfRevocationsFromOneUidStopsNoOneElse) {
     EXPECT_LE(ok_calls, 17) << "more than 256 (+ the refill) tokens verified for one uid";
     EXPECT_GT(spent_calls, 0);
     EXPECT_TRUE(contains(whole_after_spent, "TooManyAttempts")) << whole_after_spent;
-    EXPECT_TRUE(logs_in("alice", victim)) << "a call refused for its budget revoked a token";
+    // Asked by state, not by a login: a login right after the flood may
+    // still queue behind its last calls on a slow (sanitized) daemon.
+    EXPECT_TRUE(contains(lookup_line(world->alice, id_of(victim)), "live"))
+        << "a call refused for its budget revoked a token";
     EXPECT_EQ(failed_logins, 0) << logins << " logins succeeded during the flood";
     EXPECT_GT(logins, 0);
     EXPECT_EQ(scans_ok, logins + failed_logins) << "alice's lookups failed during bob's flood";
