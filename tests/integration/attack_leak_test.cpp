@@ -6,6 +6,7 @@
 // forked as the attacking uid, so that nothing but the call is timed.
 #include "ipc/bus_api.hpp"
 #include "store/token_format.hpp"
+#include "tests/integration/raw_calls.hpp"
 #include "tests/integration/world_test.hpp"
 #include "tests/support/subprocess.hpp"
 
@@ -81,66 +82,6 @@ void replace_all(std::string& text, const std::string& from, const std::string& 
         text.replace(at, from.size(), to);
     }
 }
-
-// Runs `body` in a child forked as `user` (its groups too), pointed at the
-// world's bus; returns what the body returned.
-std::string as_user(const TestWorld& world, const TestUser& user,
-                    const std::function<std::string()>& body) {
-    int fds[2];
-    if (::pipe(fds) != 0) {
-        return "pipe failed";
-    }
-    const pid_t child = ::fork();
-    if (child == 0) {
-        ::close(fds[0]);
-        // NOLINTNEXTLINE(concurrency-mt-unsafe): the forked child has one thread
-        ::setenv("DBUS_SYSTEM_BUS_ADDRESS", world.bus_address().c_str(), 1);
-        if (::setgroups(user.groups.size(), user.groups.data()) != 0 ||
-            ::setresgid(user.uid, user.uid, user.uid) != 0 ||
-            ::setresuid(user.uid, user.uid, user.uid) != 0) {
-            ::_exit(100);
-        }
-        const std::string out = body();
-        std::size_t done = 0;
-        while (done < out.size()) {
-            const ssize_t n = ::write(fds[1], out.data() + done, out.size() - done);
-            if (n <= 0) {
-                break;
-            }
-            done += static_cast<std::size_t>(n);
-        }
-        ::_exit(0);
-    }
-    ::close(fds[1]);
-    std::string out;
-    char buf[65536];
-    for (ssize_t n = 0; (n = ::read(fds[0], buf, sizeof buf)) > 0;) {
-        out.append(buf, static_cast<std::size_t>(n));
-    }
-    ::close(fds[0]);
-    int status = 0;
-    ::waitpid(child, &status, 0);
-    return out;
-}
-
-// One private connection to the bus, for raw calls.
-class RawBus {
-public:
-    RawBus() {
-        if (sd_bus_open_system(&bus_) < 0) {
-            bus_ = nullptr;
-        }
-    }
-    RawBus(const RawBus&) = delete;
-    RawBus& operator=(const RawBus&) = delete;
-    RawBus(RawBus&&) = delete;
-    RawBus& operator=(RawBus&&) = delete;
-    ~RawBus() { sd_bus_flush_close_unref(bus_); }
-    [[nodiscard]] sd_bus* get() const { return bus_; }
-
-private:
-    sd_bus* bus_ = nullptr;
-};
 
 // The reply of a LookupTokens (aa{sv}, string values) or RevokeLeakedTokens
 // (as) as text: "ok [k=v,k=v][...]" or "ok a,b"; "error NAME: MESSAGE".
@@ -230,21 +171,9 @@ std::string call_strings(sd_bus* bus, const char* method, const std::vector<std:
 // Calls `method` with a message of any other signature, written by `fill`.
 std::string call_raw(sd_bus* bus, const char* method,
                      const std::function<int(sd_bus_message*)>& fill) {
-    sd_bus_message* m = nullptr;
-    if (sd_bus_message_new_method_call(bus, &m, ipc::kBusName, ipc::kObjectPath, ipc::kInterface,
-                                       method) < 0 ||
-        fill(m) < 0) {
-        sd_bus_message_unref(m);
-        return "no call";
-    }
-    sd_bus_error error = SD_BUS_ERROR_NULL;
-    sd_bus_message* reply = nullptr;
-    const int r = sd_bus_call(bus, m, 60'000'000, &error, &reply);
-    sd_bus_message_unref(m);
-    std::string out = r < 0 ? std::string("error ") + (error.name ? error.name : "?") : "ok";
-    sd_bus_error_free(&error);
-    sd_bus_message_unref(reply);
-    return out;
+    const std::string out = testing::call_raw(
+        bus, method, fill, [](sd_bus_message* /*reply*/) { return std::string("ok"); });
+    return out.substr(0, out.find(':')); // the error's name, without its message
 }
 
 std::vector<std::string> lines_of(const std::string& text) {
