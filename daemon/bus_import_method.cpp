@@ -1,7 +1,6 @@
 #include "daemon/bus_import_method.hpp"
 
 #include "daemon/bus_method_support.hpp"
-#include "daemon/token_policy.hpp"
 #include "ipc/bus_api.hpp"
 #include "ipc/dictionary.hpp"
 
@@ -16,26 +15,16 @@ namespace {
 using ipc::MessagePtr;
 namespace key = ipc::key;
 
-// A time of the request: 0 (none) up to the year 9999.
-std::int64_t time_item(const ipc::Dictionary& items, const char* key) {
-    const auto value = item<std::int64_t>(items, key, "an int64").value_or(0);
-    if (value < 0 || value > kLatestExpiry) {
-        throw ApiError(ipc::Error::InvalidArgument,
-                       std::string("\"") + key + "\" is out of range (0 to the year 9999)");
-    }
-    return value;
-}
-
+// Times are 0 (none) when absent.
 ForeignToken foreign_token_of(const ipc::Dictionary& items) {
-    return {.origin_id = item<std::string>(items, key::kOriginId, "a string").value_or(""),
-            .name = item<std::string>(items, key::kName, "a string").value_or(""),
-            .jenkins_hash = item<std::string>(items, key::kJenkinsHash, "a string").value_or(""),
-            .created = time_item(items, key::kCreated),
-            .expires = time_item(items, key::kExpires),
-            .last_used = time_item(items, key::kLastUsed),
+    return {.origin_id = text_item(items, key::kOriginId).value_or(""),
+            .name = text_item(items, key::kName).value_or(""),
+            .jenkins_hash = text_item(items, key::kJenkinsHash).value_or(""),
+            .created = seconds_item(items, key::kCreated).value_or(0),
+            .expires = seconds_item(items, key::kExpires).value_or(0),
+            .last_used = seconds_item(items, key::kLastUsed).value_or(0),
             .use_count = item<std::uint64_t>(items, key::kUseCount, "a uint64").value_or(0),
-            .services = item<std::vector<std::string>>(items, key::kServices, "an array of strings")
-                            .value_or(std::vector<std::string>{})};
+            .services = list_item(items, key::kServices).value_or(std::vector<std::string>{})};
 }
 
 struct ImportCall {
@@ -70,8 +59,7 @@ int on_import_tokens(sd_bus_message* m, void* userdata, sd_bus_error* error) {
         }
         std::size_t bytes = call->user.size();
         for (const auto& entry : entries) {
-            call->dry_run =
-                call->dry_run || item<bool>(entry, key::kDryRun, "a boolean").value_or(false);
+            call->dry_run = call->dry_run || flag_item(entry, key::kDryRun);
             call->tokens.push_back(foreign_token_of(entry));
             const ForeignToken& t = call->tokens.back();
             bytes += t.origin_id.size() + t.name.size() + t.jenkins_hash.size() +

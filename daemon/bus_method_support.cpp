@@ -1,6 +1,7 @@
 #include "daemon/bus_method_support.hpp"
 
 #include "daemon/caller_credentials.hpp"
+#include "daemon/token_policy.hpp"
 #include "ipc/bus_api.hpp"
 #include "ipc/message_codec.hpp"
 #include "store/secret_buffer.hpp"
@@ -190,6 +191,27 @@ int append_token_text(sd_bus_message* reply, const store::IssuedToken& issued) {
     std::copy(issued.text.view().begin(), issued.text.view().end(), token.data());
     token.data()[issued.text.size()] = '\0';
     return sd_bus_message_append_basic(reply, 's', token.data());
+}
+
+std::optional<std::string> text_item(const ipc::Dictionary& items, const char* key) {
+    return item<std::string>(items, key, "a string");
+}
+
+std::optional<std::vector<std::string>> list_item(const ipc::Dictionary& items, const char* key) {
+    return item<std::vector<std::string>>(items, key, "an array of strings");
+}
+
+std::optional<std::int64_t> seconds_item(const ipc::Dictionary& items, const char* key) {
+    const auto value = item<std::int64_t>(items, key, "an int64");
+    if (value && (*value < 0 || *value > kLatestExpiry)) {
+        throw ApiError(ipc::Error::InvalidArgument,
+                       std::string("\"") + key + "\" is out of range (0 to the year 9999)");
+    }
+    return value;
+}
+
+bool flag_item(const ipc::Dictionary& items, const char* key) {
+    return item<bool>(items, key, "a boolean").value_or(false);
 }
 
 } // namespace apitoken::daemon::bus

@@ -95,5 +95,14 @@ std::optional<T> item(const ipc::Dictionary& items, const char* key, const char*
     }
     return value;
 }
+[[nodiscard]] std::optional<std::string> text_item(const ipc::Dictionary& items, const char* key);
+[[nodiscard]] std::optional<std::vector<std::string>> list_item(const ipc::Dictionary& items,
+                                                                const char* key);
+// Seconds (a span, or a time): 0 up to the year 9999, so that no
+// arithmetic on them can overflow; InvalidArgument beyond.
+[[nodiscard]] std::optional<std::int64_t> seconds_item(const ipc::Dictionary& items,
+                                                       const char* key);
+// Absent is false.
+[[nodiscard]] bool flag_item(const ipc::Dictionary& items, const char* key);
 
 } // namespace apitoken::daemon::bus

@@ -1,7 +1,6 @@
 #include "daemon/bus_policy_methods.hpp"
 
 #include "daemon/bus_method_support.hpp"
-#include "daemon/token_policy.hpp"
 #include "ipc/bus_api.hpp"
 #include "ipc/dictionary.hpp"
 #include "ipc/message_codec.hpp"
@@ -16,29 +15,6 @@ namespace {
 
 using ipc::MessagePtr;
 namespace key = ipc::key;
-
-std::optional<std::string> text_item(const ipc::Dictionary& items, const char* key) {
-    return item<std::string>(items, key, "a string");
-}
-
-std::optional<std::vector<std::string>> list_item(const ipc::Dictionary& items, const char* key) {
-    return item<std::vector<std::string>>(items, key, "an array of strings");
-}
-
-// Seconds (a span, or a time for expires): 0 up to the year 9999, so that
-// no arithmetic on them can overflow.
-std::optional<std::int64_t> seconds_item(const ipc::Dictionary& items, const char* key) {
-    const auto value = item<std::int64_t>(items, key, "an int64");
-    if (value && (*value < 0 || *value > kLatestExpiry)) {
-        throw ApiError(ipc::Error::InvalidArgument,
-                       std::string("\"") + key + "\" is out of range (0 to the year 9999)");
-    }
-    return value;
-}
-
-bool flag_item(const ipc::Dictionary& items, const char* key) {
-    return item<bool>(items, key, "a boolean").value_or(false);
-}
 
 // expires in a{sv}: 0 is "never" (absent is the default lifetime, for the
 // caller to decide); negative values are no time.
