@@ -18,50 +18,19 @@ namespace {
 
 constexpr std::size_t kDigestHexLength = 2 * std::tuple_size_v<Sha256Digest>;
 
-} // namespace
-
-std::string jenkins_hash_text(const Sha256Digest& digest) {
-    std::string hex(kDigestHexLength + 1, '\0');
-    sodium_bin2hex(hex.data(), hex.size(), digest.data(), digest.size());
-    hex.pop_back();
-    return std::string(kJenkinsSha256Prefix) + hex;
-}
-
-std::string jenkins_hash_from_hex(std::string_view hex) {
-    if (hex.size() != kDigestHexLength || !is_lower_hex(hex)) {
-        return {};
+// The digest a Jenkins hash holds; nullopt for any other hash.
+std::optional<Sha256Digest> jenkins_digest(const std::string& hash) {
+    if (!is_jenkins_hash(hash)) {
+        return std::nullopt;
     }
-    return std::string(kJenkinsSha256Prefix) + std::string(hex);
-}
-
-bool is_jenkins_hash(std::string_view hash) noexcept {
-    return hash.size() == kJenkinsSha256Prefix.size() + kDigestHexLength &&
-           hash.starts_with(kJenkinsSha256Prefix) &&
-           is_lower_hex(hash.substr(kJenkinsSha256Prefix.size()));
-}
-
-bool verify_imported(const std::string& hash, std::string_view secret) noexcept {
-    if (hash.starts_with(kArgon2idPrefix)) {
-        return verify_token(hash, secret);
-    }
-    if (!is_jenkins_hash(hash) || !sodium_ready()) {
-        return false;
-    }
-    Sha256Digest stored{};
+    Sha256Digest digest{};
     const std::string_view hex = std::string_view(hash).substr(kJenkinsSha256Prefix.size());
-    if (sodium_hex2bin(stored.data(), stored.size(), hex.data(), hex.size(), nullptr, nullptr,
+    if (sodium_hex2bin(digest.data(), digest.size(), hex.data(), hex.size(), nullptr, nullptr,
                        nullptr) != 0) {
-        return false;
+        return std::nullopt;
     }
-    Sha256Digest given{};
-    crypto_hash_sha256(given.data(), reinterpret_cast<const unsigned char*>(secret.data()),
-                       secret.size());
-    const bool same = sodium_memcmp(stored.data(), given.data(), stored.size()) == 0;
-    sodium_memzero(given.data(), given.size());
-    return same;
+    return digest;
 }
-
-namespace {
 
 constexpr std::string_view kArgon2idHead = "$argon2id$v=19$";
 constexpr std::size_t kSaltBytes = crypto_pwhash_SALTBYTES;
@@ -171,6 +140,27 @@ std::optional<std::vector<unsigned char>> argon2id_output(const Argon2idParts& p
 
 } // namespace
 
+std::string jenkins_hash_from_hex(std::string_view hex) {
+    if (hex.size() != kDigestHexLength || !is_lower_hex(hex)) {
+        return {};
+    }
+    return std::string(kJenkinsSha256Prefix) + std::string(hex);
+}
+
+bool is_jenkins_hash(std::string_view hash) noexcept {
+    return hash.size() == kJenkinsSha256Prefix.size() + kDigestHexLength &&
+           hash.starts_with(kJenkinsSha256Prefix) &&
+           is_lower_hex(hash.substr(kJenkinsSha256Prefix.size()));
+}
+
+bool verify_imported(const std::string& hash, std::string_view secret) noexcept {
+    try {
+        return match_imported({hash}, secret).index.has_value();
+    } catch (...) {
+        return false; // out of memory
+    }
+}
+
 std::string hash_imported(std::string_view secret, std::string_view user, uid_t uid,
                           const HashParams& params) {
     ensure_sodium_initialized();
@@ -201,12 +191,19 @@ bool imported_needs_rehash(const std::string& hash, std::string_view user, uid_t
 
 ImportedMatch match_imported(const std::vector<std::string>& hashes, std::string_view secret) {
     ImportedMatch match;
+    if (!sodium_ready()) {
+        return match;
+    }
+    // The secret's SHA-256, once for every Jenkins hash.
+    Sha256Digest given{};
+    crypto_hash_sha256(given.data(), reinterpret_cast<const unsigned char*>(secret.data()),
+                       secret.size());
     // Raw outputs by parameters and salt: one Argon2id run each.
     std::map<std::string, std::optional<std::vector<unsigned char>>> outputs;
     for (std::size_t i = 0; i < hashes.size(); ++i) {
         bool same = false;
-        if (is_jenkins_hash(hashes[i])) {
-            same = verify_imported(hashes[i], secret);
+        if (const auto stored = jenkins_digest(hashes[i])) {
+            same = sodium_memcmp(stored->data(), given.data(), given.size()) == 0;
         } else if (const auto parts = parse_argon2id(hashes[i])) {
             const std::string key =
                 std::to_string(parts->memory_kib) + "," + std::to_string(parts->passes) + "," +
@@ -229,6 +226,7 @@ ImportedMatch match_imported(const std::vector<std::string>& hashes, std::string
             sodium_memzero(output->data(), output->size());
         }
     }
+    sodium_memzero(given.data(), given.size());
     return match;
 }
 

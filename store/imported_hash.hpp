@@ -23,7 +23,6 @@ inline constexpr std::string_view kJenkinsSha256Prefix = "$jenkins-sha256$";
 
 using Sha256Digest = std::array<std::uint8_t, 32>;
 
-[[nodiscard]] std::string jenkins_hash_text(const Sha256Digest& digest);
 // Our notation from 64 lowercase hex characters (ImportTokens' jenkins_hash);
 // empty when `hex` is anything else.
 [[nodiscard]] std::string jenkins_hash_from_hex(std::string_view hex);
