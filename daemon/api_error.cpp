@@ -34,6 +34,12 @@ Failure failure_of(const store::StoreError& error, const AuditLog& log) {
     case StoreErrc::DuplicateName: return {Error::DuplicateName, error.what()};
     case StoreErrc::TooManyTokens: return {Error::TooManyTokens, error.what()};
     case StoreErrc::InvalidArgument: return {Error::InvalidArgument, error.what()};
+    // Fleet mode: the admin's and the caller's message are the same (what
+    // the database said names no local path).
+    case StoreErrc::FleetUnreachable:
+    case StoreErrc::FleetRefused:
+        log.error(std::string("fleet: ") + error.what());
+        return {Error::Failed, error.what()};
     default:
         log.error(std::string("token store: ") + error.what());
         return {Error::Failed, "the token store failed; the daemon's log says why"};

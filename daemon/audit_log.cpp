@@ -52,6 +52,11 @@ EventInfo info_of(AuditEvent event) {
         return {"6c223d286d404a97b388e0d1d9882fda", "token revoked as leaked", LOG_WARNING};
     case AuditEvent::TokenImported:
         return {"a1f3e0c2b9d84d5f8e27c4b6d0193a55", "token imported", LOG_NOTICE};
+    case AuditEvent::FleetOffline:
+        return {"0f3b5e1c7a2d4c8e9b6a1d2e3f405162", "fleet database unreachable: offline mode",
+                LOG_WARNING};
+    case AuditEvent::FleetOnline:
+        return {"2c9d8e7f6a5b4c3d8e1f0a9b8c7d6e5f", "fleet database reachable again", LOG_NOTICE};
     case AuditEvent::DaemonStarted:
         return {"6d7e6bc6844d4a69acb82f0b7a5a9a6e", "apitokend started", LOG_INFO};
     case AuditEvent::DaemonStopping:

@@ -49,6 +49,9 @@ enum class AuditEvent {
     TokenRevokedAsLeaked,
     // A token imported from Jenkins (ImportTokens).
     TokenImported,
+    // Fleet mode: this host lost / regained the fleet database.
+    FleetOffline,
+    FleetOnline,
     DaemonStarted,
     DaemonStopping,
 };

@@ -162,7 +162,7 @@ void Authenticator::Pending::verify_imported() {
 Authenticator::Authenticator(const Config& config, store::TokenStore& store, const AuditLog& log,
                              HashRunner& hashing, const AccessControl& access, UsageBatch& usage)
     : config_(config), store_(store), log_(log), hashing_(hashing), access_(access), usage_(usage),
-      throttle_(config.throttle_max_failures, config.throttle_window), host_name_(this_host_name()),
+      throttle_(config.throttle_max_failures, config.throttle_window), host_name_(fleet_host_name(config)),
       dummy_hash_(store::hash_token(store::generate_token().text.view(), config.hash)) {}
 
 void Authenticator::authenticate(AuthRequest request, CallerLookup& caller, Reply reply) {
@@ -334,6 +334,16 @@ void Authenticator::caller_known(const PendingPtr& pending, const Caller& caller
     } catch (...) {
         return answer(p, failure_of_current_exception(log_));
     }
+    if (const auto cut_off = gate_ != nullptr ? gate_->refusal(now_seconds()) : std::nullopt) {
+        log_.record(AuditEvent::AuthFailed, {.user = p.user(),
+                                             .service = p.service,
+                                             .rhost = p.rhost,
+                                             .caller_uid = caller.uid,
+                                             .result = "unavailable",
+                                             .reason = *cut_off});
+        return answer(p, Failure{Error::Busy, "this host cannot vouch for its tokens now (cut "
+                                              "off from the fleet database); its log says why"});
+    }
     if (throttle_.blocked(p.source(), Throttle::Clock::now())) {
         // A throttled source learns nothing until its window has passed, not
         // even whether a token is right: that is what slows a guesser. The
@@ -443,7 +453,7 @@ void Authenticator::conclude(Pending& p, const Failure& failure, std::string_vie
 // Why a token whose secret matched is still refused, if it is.
 std::optional<std::string> Authenticator::rejection(const store::TokenRecord& record,
                                                     const Pending& p) const {
-    if (record.uid != *p.target->uid) {
+    if (record.uid != *p.target->uid && (!config_.fleet() || config_.fleet_match_uid)) {
         return "the user's uid changed since the token was made";
     }
     return use_rejection(record, config_,

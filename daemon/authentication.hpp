@@ -6,6 +6,7 @@
 #include "daemon/caller_lookup.hpp"
 #include "daemon/config.hpp"
 #include "daemon/hash_runner.hpp"
+#include "daemon/replica_gate.hpp"
 #include "daemon/throttle.hpp"
 #include "daemon/usage_batch.hpp"
 #include "store/secret_buffer.hpp"
@@ -53,6 +54,9 @@ public:
     void authenticate(AuthRequest request, CallerLookup& caller, Reply reply);
 
     [[nodiscard]] const Throttle& throttle() const noexcept { return throttle_; }
+    // Fleet mode: token logins fail (Busy: PAM_AUTHINFO_UNAVAIL) while the
+    // gate says the replica cannot be trusted; nullptr: no gate.
+    void set_replica_gate(const ReplicaGate* gate) noexcept { gate_ = gate; }
 
 private:
     struct Pending;
@@ -102,6 +106,7 @@ private:
     Throttle throttle_;
     std::vector<DurableUse> durable_uses_; // waiting for one commit
     std::string host_name_;                // for tokens limited to some hosts
+    const ReplicaGate* gate_ = nullptr;
     std::string dummy_hash_;               // verified against when there is no real hash, so
                                            // unknown ids and users cost the same time
 };

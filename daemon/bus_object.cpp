@@ -1,10 +1,13 @@
 #include "daemon/bus_object.hpp"
 
+#include "daemon/fleet_replica.hpp"
+
 #include "daemon/bus_import_method.hpp"
 #include "daemon/bus_leak_methods.hpp"
 #include "daemon/bus_method_support.hpp"
 #include "daemon/bus_policy_methods.hpp"
 #include "daemon/caller_credentials.hpp"
+#include "daemon/fleet_replica.hpp"
 #include "ipc/bus_api.hpp"
 #include "ipc/dictionary.hpp"
 #include "ipc/message_codec.hpp"
@@ -270,6 +273,19 @@ int get_max_lifetime(sd_bus* /*bus*/, const char* /*path*/, const char* /*interf
                                  object_of(userdata).service().management().max_lifetime());
 }
 
+// Fleet mode's state for `apitokenctl status`; single-host mode says only
+// that (mode "single-host").
+int get_fleet_state(sd_bus* /*bus*/, const char* /*path*/, const char* /*interface*/,
+                    const char* /*property*/, sd_bus_message* reply, void* userdata,
+                    sd_bus_error* error) {
+    BusObject& self = object_of(userdata);
+    return guarded(error, self.log(), [&] {
+        const ipc::Dictionary single{{"mode", std::string("single-host")}};
+        return ipc::append_dictionary(reply,
+                                      self.fleet() != nullptr ? self.fleet()->state() : single);
+    });
+}
+
 // Every method does its own authorization (the table of design.md), so all
 // are UNPRIVILEGED in sd-bus's sense; those that carry a token are SENSITIVE,
 // so sd-bus wipes their messages when it frees them.
@@ -317,13 +333,15 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_PROPERTY("Version", "s", get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("TokenCount", "t", get_token_count, 0, 0),
     SD_BUS_PROPERTY("MaxLifetime", "x", get_max_lifetime, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("FleetState", "a{sv}", get_fleet_state, 0, 0),
     SD_BUS_VTABLE_END,
 };
 
 } // namespace
 
-BusObject::BusObject(sd_bus* bus, TokenService& service, const AuditLog& log)
-    : service_(service), log_(log) {
+BusObject::BusObject(sd_bus* bus, TokenService& service, const AuditLog& log,
+                     const FleetReplica* fleet)
+    : service_(service), log_(log), fleet_(fleet) {
     sd_bus_slot* slot = nullptr;
     const int r =
         sd_bus_add_object_vtable(bus, &slot, ipc::kObjectPath, ipc::kInterface, kVtable, this);

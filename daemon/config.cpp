@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <limits>
@@ -249,6 +250,46 @@ Problem set_services(std::string_view value, std::vector<std::string>& out) {
     return {};
 }
 
+// A libpq connection string: printable text (a password may be in it).
+Problem set_conninfo(std::string_view value, std::string& out) {
+    constexpr std::size_t kMaxConninfoBytes = 2048;
+    const bool control = std::any_of(value.begin(), value.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte < 0x20 || byte == 0x7F;
+    });
+    if (control || value.size() > kMaxConninfoBytes) {
+        return "is not a libpq connection string (printable text, at most 2048 bytes)";
+    }
+    out = value;
+    return {};
+}
+
+// A host name as DNS spells it: letters, digits, '-' and '.', at most 253;
+// empty: the host's own name.
+Problem set_host_name(std::string_view value, std::string& out) {
+    if (value.empty()) {
+        out.clear();
+        return {};
+    }
+    constexpr std::size_t kMaxHostNameBytes = 253;
+    const bool bad = std::any_of(value.begin(), value.end(), [](char c) {
+        return (std::isalnum(static_cast<unsigned char>(c)) == 0) && c != '-' && c != '.';
+    });
+    if (bad || value.size() > kMaxHostNameBytes) {
+        return quoted(value) + " is not a host name (letters, digits, '-' and '.', at most 253)";
+    }
+    out = value;
+    return {};
+}
+
+Problem set_create_scope(std::string_view value, bool& this_host) {
+    if (value != "fleet" && value != "this-host") {
+        return quoted(value) + " is not fleet or this-host";
+    }
+    this_host = value == "this-host";
+    return {};
+}
+
 struct KeyRule {
     std::string_view key;
     Problem (*set)(Config&, std::string_view value);
@@ -312,6 +353,25 @@ constexpr std::array kRules{
             [](Config& c, std::string_view v) {
                 return set_duration(v, seconds{1}, kMaxDuration, c.expiry_warning);
             }},
+    KeyRule{"fleet_database",
+            [](Config& c, std::string_view v) { return set_conninfo(v, c.fleet_database); }, true},
+    KeyRule{"fleet_host_name",
+            [](Config& c, std::string_view v) { return set_host_name(v, c.fleet_host_name); },
+            true},
+    KeyRule{"fleet_offline_grace",
+            [](Config& c, std::string_view v) {
+                return set_duration(v, seconds{1}, kMaxDuration, c.fleet_offline_grace);
+            }},
+    KeyRule{"fleet_poll_interval",
+            [](Config& c, std::string_view v) {
+                return set_duration(v, seconds{1}, std::chrono::hours{1}, c.fleet_poll_interval);
+            }},
+    KeyRule{"fleet_create_scope",
+            [](Config& c, std::string_view v) {
+                return set_create_scope(v, c.fleet_create_scope_this_host);
+            }},
+    KeyRule{"fleet_match_uid",
+            [](Config& c, std::string_view v) { return set_bool(v, c.fleet_match_uid); }},
 };
 
 std::optional<std::size_t> rule_index(std::string_view key) {

@@ -77,6 +77,25 @@ struct Config {
     // once ("expires soon").
     std::chrono::seconds expiry_warning{std::chrono::days{7}};
 
+    // Fleet mode (design.md "Fleet mode"): on when fleet_database is set.
+    // A libpq connection string; it may hold a password, so it is never
+    // logged or shown.
+    std::string fleet_database{};
+    // This host's name in the fleet (what --host globs match); "" = the
+    // host name.
+    std::string fleet_host_name{};
+    // How long a host that cannot reach the database keeps authenticating
+    // from its replica (counted from the last time it heard from it).
+    std::chrono::seconds fleet_offline_grace{std::chrono::days{1}};
+    // Catch-up poll besides LISTEN/NOTIFY (and the reconnect back-off's cap).
+    std::chrono::seconds fleet_poll_interval{30};
+    // Tokens made on this host without --host are for this host only.
+    bool fleet_create_scope_this_host = false;
+    // A token works only for the uid its owner had when it was made.
+    bool fleet_match_uid = true;
+
+    [[nodiscard]] bool fleet() const noexcept { return !fleet_database.empty(); }
+
     // Whether a token must name at least one service: require_services, or
     // allowed_services limits them (an empty list would mean any service).
     [[nodiscard]] bool services_required() const noexcept {

@@ -3,6 +3,7 @@
 #include "daemon/audit_log.hpp"
 #include "daemon/bus_object.hpp"
 #include "daemon/config.hpp"
+#include "daemon/fleet_replica.hpp"
 #include "daemon/hash_worker_pool.hpp"
 #include "daemon/token_service.hpp"
 #include "ipc/bus_api.hpp"
@@ -128,9 +129,12 @@ public:
         pool_ = std::make_unique<HashWorkerPool>(event_.get(), worker_count(config_),
                                                  config_.queue_size);
         service_ = std::make_unique<TokenService>(config_, *store_, log_, *pool_);
+        if (config_.fleet()) {
+            start_fleet();
+        }
         service_->upkeep().run();
         bus_ = connect_and_claim_name();
-        object_ = std::make_unique<BusObject>(bus_.get(), *service_, log_);
+        object_ = std::make_unique<BusObject>(bus_.get(), *service_, log_, fleet_.get());
         check(sd_bus_attach_event(bus_.get(), event_.get(), SD_EVENT_PRIORITY_NORMAL),
               "cannot attach the bus");
         // When the bus goes away, leave the loop (exit code 1): systemd restarts us.
@@ -147,7 +151,10 @@ public:
     int run() {
         log_.record(AuditEvent::DaemonStarted,
                     {.result = "ready", .reason = store_->state_dir().string()});
-        sd_notifyf(0, "READY=1\nSTATUS=Serving %s, %zu tokens", ipc::kBusName, store_->count());
+        running_ = true;
+        if (replica_ready_) {
+            notify_ready();
+        }
         const int r = sd_event_loop(event_.get());
         sd_notify(0, "STOPPING=1\nSTATUS=Stopping");
         log_.record(
@@ -165,6 +172,29 @@ public:
 
 private:
     using Task = std::function<void()>;
+
+    // READY=1 (Type=notify) once the bus is served and, in fleet mode, the
+    // replica may be used (synced, or within its grace period).
+    void notify_ready() const {
+        sd_notifyf(0, "READY=1\nSTATUS=Serving %s, %zu tokens%s", ipc::kBusName, store_->count(),
+                   fleet_ ? " (fleet mode)" : "");
+    }
+
+    void start_fleet() {
+        replica_ready_ = false;
+        try {
+            fleet_ = std::make_unique<FleetReplica>(config_, *store_, log_, event_.get(), [this] {
+                replica_ready_ = true;
+                if (running_) {
+                    notify_ready();
+                }
+            });
+        } catch (const std::exception& error) {
+            throw StartupError(std::string("fleet mode: ") + error.what());
+        }
+        service_->authentication().set_replica_gate(fleet_.get());
+        fleet_timer_ = add_timer(config_.fleet_poll_interval, [this] { fleet_->tick(); });
+    }
 
     // Someone removed or replaced the state directory: what the daemon
     // still has open is gone for everyone else, and the store refuses to
@@ -224,12 +254,16 @@ private:
     std::unique_ptr<store::TokenStore> store_;
     std::unique_ptr<HashWorkerPool> pool_;
     std::unique_ptr<TokenService> service_;
+    std::unique_ptr<FleetReplica> fleet_;
+    bool replica_ready_ = true;
+    bool running_ = false;
     Bus bus_;
     std::unique_ptr<BusObject> object_;
     std::vector<std::unique_ptr<TimerTask>> tasks_;
     bool store_gone_ = false;
     EventSource flush_timer_;
     EventSource purge_timer_;
+    EventSource fleet_timer_;
 };
 
 } // namespace

@@ -84,6 +84,10 @@ std::string this_host_name() {
     return name.data();
 }
 
+std::string fleet_host_name(const Config& config) {
+    return config.fleet_host_name.empty() ? this_host_name() : config.fleet_host_name;
+}
+
 store::TimePoint idle_since(const store::TokenRecord& record) noexcept {
     return record.last_used.value_or(record.created);
 }

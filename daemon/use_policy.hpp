@@ -29,6 +29,8 @@ struct UseContext {
 // This host's name, or "" when it cannot be had (then only tokens for
 // every host work).
 [[nodiscard]] std::string this_host_name();
+// The name host globs match: fleet_host_name, or else this_host_name().
+[[nodiscard]] std::string fleet_host_name(const Config& config);
 
 // Why a token whose secret matched may not be used now, naming the rule
 // (the token's own settings, or apitokend.conf's key, which applies to

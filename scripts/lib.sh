@@ -5,7 +5,7 @@
 APITOKEN_BUILD_PACKAGES=(
   cmake g++ make pkg-config
   libsodium-dev liblmdb-dev zlib1g-dev libsystemd-dev libpam0g-dev libcli11-dev
-  nlohmann-json3-dev libunistring-dev libxml2-dev
+  nlohmann-json3-dev libunistring-dev libxml2-dev libpq-dev
 )
 
 # What the installed service and the demo need on a host.
@@ -19,7 +19,7 @@ APITOKEN_TEST_PACKAGES=(
   dbus-daemon systemd libnss-wrapper util-linux
   pamtester libpam-wrapper libpamtest0-dev valgrind binutils groff-base bash-completion
   nginx-light libnginx-mod-http-auth-pam vsftpd curl passwd
-  dpkg-dev fakeroot adduser clang
+  dpkg-dev fakeroot adduser clang postgresql-15
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

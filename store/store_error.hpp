@@ -19,6 +19,8 @@ enum class StoreErrc {
     InvalidArgument,  // a name, user or service that the rules refuse
     NotFound,         // no such token (for this user)
     Io,               // any other system or LMDB failure
+    FleetUnreachable, // fleet mode: the shared database cannot be reached
+    FleetRefused,     // fleet mode: the shared database refused the change
 };
 
 class StoreError : public std::runtime_error {

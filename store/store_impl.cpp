@@ -23,7 +23,7 @@ using lmdb::Txn;
 
 constexpr mode_t kFileMode = 0600;
 // meta, tokens, by_user, by_expiry, by_grace, revoked, revoked_by_user,
-// imported.
+// imported. (Fleet mode's bookkeeping lives in meta: replica_ops.cpp.)
 constexpr unsigned kMaxTables = 8;
 
 StoreError not_found(std::string_view user, const TokenId& id) {
@@ -293,9 +293,20 @@ void TokenStore::Impl::check_account_rules(const Txn& txn, const TokenRecord& re
     }
 }
 
+void TokenStore::Impl::note_change(const TokenId& id, const TokenRecord* record) const {
+    if (journal != nullptr) {
+        journal->push_back({id, record != nullptr ? std::optional(*record) : std::nullopt});
+    }
+}
+
 void TokenStore::Impl::insert(Txn& txn, const TokenRecord& record) const {
     validate_record(record);
     check_account_rules(txn, record, true);
+    note_change(record.id, &record);
+    put_new(txn, record);
+}
+
+void TokenStore::Impl::put_new(Txn& txn, const TokenRecord& record) const {
     if (!txn.put(tables.tokens, record.id.key(), encode_record(record), MDB_NOOVERWRITE)) {
         throw StoreError(StoreErrc::DuplicateId,
                          "a token with id " + record.id.hex() + " exists already");
@@ -311,6 +322,7 @@ void TokenStore::Impl::insert(Txn& txn, const TokenRecord& record) const {
 
 void TokenStore::Impl::replace(Txn& txn, const TokenRecord& before,
                                const TokenRecord& after) const {
+    note_change(after.id, &after);
     txn.put(tables.tokens, after.id.key(), encode_record(after));
     const auto reindex = [&](MDB_dbi index, const std::optional<TimePoint>& was,
                              const std::optional<TimePoint>& now) {
@@ -353,6 +365,7 @@ void TokenStore::Impl::remember_gone(Txn& txn, const TokenRecord& record) const 
 }
 
 void TokenStore::Impl::remove(Txn& txn, const TokenRecord& record) const {
+    note_change(record.id, nullptr);
     remember_gone(txn, record);
     txn.erase(tables.tokens, record.id.key());
     txn.erase(tables.by_user, record.user, record.id.key());

@@ -4,6 +4,7 @@
 // operations (token_store.cpp, token_policy_ops.cpp, store_usage.cpp). Not
 // part of the store's interface: nothing outside store/ includes it.
 
+#include "store/change_publisher.hpp"
 #include "store/lmdb_handle.hpp"
 #include "store/state_directory.hpp"
 #include "store/store_error.hpp"
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace apitoken::store {
@@ -40,6 +42,11 @@ struct TokenStore::Impl {
     StateDirectory dir;
     lmdb::Env env;
     StoreTables tables;
+
+    // Fleet mode: where published writes go before they commit.
+    ChangePublisher* publisher = nullptr;
+    // What the published write under way changed (nullptr outside one).
+    mutable std::vector<StoreChange>* journal = nullptr;
 
     explicit Impl(StoreOptions opts);
 
@@ -68,6 +75,50 @@ struct TokenStore::Impl {
             }
         }
     }
+
+    // write() for the changes a user or admin makes (not the store's own
+    // bookkeeping): in fleet mode they go to the publisher before the commit
+    // (see publish_or_queue). Without a publisher, write().
+    template <typename Fn>
+    auto published_write(Fn&& fn) {
+        if (publisher == nullptr) {
+            return write(std::forward<Fn>(fn));
+        }
+        return write([&](lmdb::Txn& txn) {
+            std::vector<StoreChange> changes;
+            const JournalScope scope(*this, changes);
+            if constexpr (std::is_void_v<std::invoke_result_t<Fn&, lmdb::Txn&>>) {
+                fn(txn);
+                publish_or_queue(txn, changes);
+            } else {
+                auto result = fn(txn);
+                publish_or_queue(txn, changes);
+                return result;
+            }
+        });
+    }
+
+    // Points `journal` at a write's changes for as long as it runs.
+    class JournalScope {
+    public:
+        JournalScope(const Impl& impl, std::vector<StoreChange>& changes) : impl_(impl) {
+            impl_.journal = &changes;
+        }
+        JournalScope(const JournalScope&) = delete;
+        JournalScope& operator=(const JournalScope&) = delete;
+        JournalScope(JournalScope&&) = delete;
+        JournalScope& operator=(JournalScope&&) = delete;
+        ~JournalScope() { impl_.journal = nullptr; }
+
+    private:
+        const Impl& impl_;
+    };
+
+    // Sends a write's changes to the publisher. Unreachable: deletions
+    // alone are queued in this transaction (a revocation is never refused
+    // or lost); anything else throws FleetUnreachable and nothing commits.
+    void publish_or_queue(lmdb::Txn& txn, const std::vector<StoreChange>& changes) const;
+    void note_change(const TokenId& id, const TokenRecord* record) const;
 
     void open_environment();
     void open_databases();
@@ -101,6 +152,9 @@ struct TokenStore::Impl {
 
     // Writing. insert() validates and checks the account rules first.
     void insert(lmdb::Txn& txn, const TokenRecord& record) const;
+    // Writes a new record and its index entries, unchecked (insert() and the
+    // fleet replica, whose truth is elsewhere).
+    void put_new(lmdb::Txn& txn, const TokenRecord& record) const;
     // Writes `after` over `before` (same id and user), moving its entries in
     // the time indexes when its expiry or grace changed.
     void replace(lmdb::Txn& txn, const TokenRecord& before, const TokenRecord& after) const;

@@ -97,7 +97,7 @@ std::vector<ImportOutcome> TokenStore::import_tokens(std::span<const TokenRecord
         return outcomes;
     };
     try {
-        return impl_->write(run);
+        return impl_->published_write(run);
     } catch (DryRunDone& done) {
         return std::move(done.outcomes);
     }

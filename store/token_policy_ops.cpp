@@ -85,7 +85,7 @@ void check_successor(std::string_view user, const TokenId& id, const TokenRecord
 TokenRecord TokenStore::update(std::string_view user, const TokenId& id, const TokenUpdate& update,
                                std::optional<uid_t> uid) {
     validate(update);
-    return impl_->write([&](Txn& txn) {
+    return impl_->published_write([&](Txn& txn) {
         const TokenRecord before = impl_->owned(txn, user, id, uid);
         TokenRecord after = before;
         apply(update, after);
@@ -103,7 +103,7 @@ TokenRecord TokenStore::update(std::string_view user, const TokenId& id, const T
 void TokenStore::rotate(std::string_view user, const TokenId& id, const TokenRecord& successor,
                         std::optional<TimePoint> grace_until, std::optional<uid_t> uid) {
     check_successor(user, id, successor);
-    impl_->write([&](Txn& txn) {
+    impl_->published_write([&](Txn& txn) {
         const TokenRecord old = impl_->owned(txn, user, id, uid);
         if (old.rotated()) {
             throw StoreError(StoreErrc::InvalidArgument,
@@ -142,7 +142,7 @@ std::vector<TokenRecord> TokenStore::expiring_by(TimePoint until) const {
 }
 
 std::vector<TokenId> TokenStore::revoke_many(std::span<const TokenRecord> tokens) {
-    return impl_->write([&](Txn& txn) {
+    return impl_->published_write([&](Txn& txn) {
         std::vector<TokenId> revoked;
         for (const auto& chosen : tokens) {
             const auto record = impl_->read(txn, chosen.id);
@@ -158,7 +158,7 @@ std::vector<TokenId> TokenStore::revoke_many(std::span<const TokenRecord> tokens
 }
 
 std::size_t TokenStore::purge_rotated(TimePoint now) {
-    return impl_->write([&](Txn& txn) {
+    return impl_->published_write([&](Txn& txn) {
         const MDB_dbi index = impl_->tables.by_grace;
         return impl_->purge(txn, index, impl_->due(txn, index, now, &TokenRecord::grace_until));
     });

@@ -31,7 +31,7 @@ void TokenStore::create(const TokenRecord& record) {
 }
 
 void TokenStore::create_batch(std::span<const TokenRecord> records) {
-    impl_->write([&](Txn& txn) {
+    impl_->published_write([&](Txn& txn) {
         for (const auto& record : records) {
             impl_->insert(txn, record);
         }
@@ -98,11 +98,12 @@ std::size_t TokenStore::count(std::string_view user) const {
 }
 
 void TokenStore::revoke(std::string_view user, const TokenId& id, std::optional<uid_t> uid) {
-    impl_->write([&](Txn& txn) { impl_->remove(txn, impl_->owned(txn, user, id, uid)); });
+    impl_->published_write(
+        [&](Txn& txn) { impl_->remove(txn, impl_->owned(txn, user, id, uid)); });
 }
 
 std::size_t TokenStore::revoke_all(std::string_view user, std::optional<uid_t> uid) {
-    return impl_->write([&](Txn& txn) {
+    return impl_->published_write([&](Txn& txn) {
         std::size_t revoked = 0;
         for (const auto& id : impl_->ids_of(txn, user)) {
             const auto record = impl_->read(txn, id);
@@ -121,7 +122,7 @@ std::size_t TokenStore::revoke_all(std::string_view user, std::optional<uid_t> u
 void TokenStore::rename(std::string_view user, const TokenId& id, std::string_view new_name,
                         std::optional<uid_t> uid) {
     require(token_name_problem(new_name));
-    impl_->write([&](Txn& txn) {
+    impl_->published_write([&](Txn& txn) {
         const TokenRecord before = impl_->owned(txn, user, id, uid);
         TokenRecord after = before;
         after.name = new_name;
@@ -171,7 +172,7 @@ bool TokenStore::replace_hash(const TokenId& id, const std::string& old_hash,
 }
 
 std::size_t TokenStore::purge_expired(TimePoint now, std::chrono::seconds grace) {
-    return impl_->write([&](Txn& txn) {
+    return impl_->published_write([&](Txn& txn) {
         const MDB_dbi index = impl_->tables.by_expiry;
         return impl_->purge(txn, index, impl_->due(txn, index, now - grace, &TokenRecord::expires));
     });

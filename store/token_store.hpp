@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include "store/change_publisher.hpp"
 #include "store/gone_token.hpp"
 #include "store/token_record.hpp"
 
@@ -195,6 +196,32 @@ public:
     std::size_t purge_orphans(std::string_view user, uid_t current_uid);
     // Deletes tokens that expired more than `grace` before `now`.
     std::size_t purge_expired(TimePoint now, std::chrono::seconds grace);
+
+    // Fleet mode (replica_ops.cpp). From now on, the writes of users and
+    // admins (create, import, update, rename, rotate, revoke, the purges of
+    // expired and rotated tokens) go to `publisher` before they commit
+    // (change_publisher.hpp); nullptr: single-host mode again.
+    void set_publisher(ChangePublisher* publisher) noexcept;
+    // Applies changes that came from the fleet, in one transaction, and
+    // records how far the replica got: `seq` and when (`synced_at`). Upserts
+    // keep this host's usage statistics of the token (and a token's
+    // "expires soon" mark); a token queued for revocation here stays gone.
+    // No per-user rules: the fleet database decided. With `whole`, the
+    // changes are the whole replica (a snapshot): every token not among
+    // them goes. Returns how many records were refused as invalid (left out).
+    std::size_t apply_replica(std::span<const StoreChange> changes, std::uint64_t seq,
+                              TimePoint synced_at, bool whole);
+    // How far the replica got; nullopt for a store that never synced.
+    struct ReplicaPosition {
+        std::uint64_t seq = 0;
+        TimePoint synced_at{};
+    };
+    [[nodiscard]] std::optional<ReplicaPosition> replica_position() const;
+    // Records only when this host last heard from the fleet (nothing new).
+    void mark_replica_synced(TimePoint synced_at);
+    // Revocations made while the fleet database was unreachable, oldest first.
+    [[nodiscard]] std::vector<TokenId> queued_revocations() const;
+    void forget_queued_revocations(std::span<const TokenId> ids);
 
     [[nodiscard]] std::size_t map_size() const;
     // False once data.mdb in the state directory is no longer the file this

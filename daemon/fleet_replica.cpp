@@ -1,0 +1,187 @@
+#include "daemon/fleet_replica.hpp"
+
+#include "daemon/use_policy.hpp"
+#include "ipc/bus_api.hpp"
+#include "store/store_error.hpp"
+
+#include <systemd/sd-event.h>
+
+#include <stdexcept>
+#include <utility>
+
+namespace apitoken::daemon {
+namespace {
+
+store::TimePoint now_seconds() {
+    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+}
+
+std::int64_t unix_time(const std::optional<store::TimePoint>& when) {
+    return when ? when->time_since_epoch().count() : 0;
+}
+
+} // namespace
+
+FleetReplica::FleetReplica(const Config& config, store::TokenStore& store, const AuditLog& log,
+                           sd_event* event, std::function<void()> ready)
+    : config_(config), store_(store), log_(log), host_name_(fleet_host_name(config)),
+      publisher_(config.fleet_database, host_name_), ready_(std::move(ready)) {
+    if (host_name_.empty()) {
+        throw std::runtime_error("fleet mode needs a host name: set fleet_host_name");
+    }
+    const auto position = store_.replica_position();
+    if (position) {
+        seq_ = position->seq;
+        last_sync_ = position->synced_at;
+    }
+    store_.set_publisher(&publisher_);
+    follower_ = std::make_unique<fleet::ChangeFollower>(
+        fleet::FollowerSettings{config.fleet_database, host_name_, config.fleet_poll_interval},
+        position ? std::optional(position->seq) : std::nullopt);
+    sd_event_source* raw = nullptr;
+    if (sd_event_add_io(event, &raw, follower_->wake_fd(), EPOLLIN, on_news, this) < 0) {
+        throw std::runtime_error("cannot watch the fleet follower");
+    }
+    source_.reset(raw);
+    // A replica synced within the grace period serves at once, also while
+    // the database is down (that is what the grace is for).
+    if (!refusal(now_seconds()) && last_sync_) {
+        became_ready();
+    }
+}
+
+FleetReplica::~FleetReplica() {
+    store_.set_publisher(nullptr);
+}
+
+std::optional<std::string> FleetReplica::refusal(store::TimePoint now) const {
+    if (connected_) {
+        return std::nullopt;
+    }
+    if (!last_sync_) {
+        return "fleet mode: this host's replica was never synced with the fleet database";
+    }
+    if (now - *last_sync_ <= config_.fleet_offline_grace) {
+        return std::nullopt;
+    }
+    const std::string why = "fleet mode: the fleet database has been unreachable for longer "
+                            "than fleet_offline_grace (last synced at " +
+                            std::to_string(unix_time(last_sync_)) + "); failing closed";
+    if (!fail_closed_logged_) {
+        fail_closed_logged_ = true;
+        log_.error(why + (problem_.empty() ? "" : ": " + problem_));
+    }
+    return why;
+}
+
+ipc::Dictionary FleetReplica::state() const {
+    const auto now = now_seconds();
+    return {
+        {"mode", std::string("fleet")},
+        {"host_name", host_name_},
+        {"connected", connected_},
+        {"problem", problem_},
+        {"last_sync", unix_time(last_sync_)},
+        {"offline_since", unix_time(offline_since_)},
+        {"lag", last_sync_ ? (now - *last_sync_).count() : std::int64_t{-1}},
+        {"replica_seq", seq_},
+        {"queued_revocations", static_cast<std::uint64_t>(store_.queued_revocations().size())},
+        {"failing_closed", refusal(now).has_value()},
+    };
+}
+
+void FleetReplica::tick() {
+    if (auto queued = store_.queued_revocations(); !queued.empty() && connected_) {
+        follower_->send_revocations(std::move(queued));
+    }
+}
+
+int FleetReplica::on_news(sd_event_source* /*source*/, int /*fd*/, std::uint32_t /*events*/,
+                          void* userdata) {
+    auto& self = *static_cast<FleetReplica*>(userdata);
+    try {
+        self.take_news();
+    } catch (const std::exception& error) {
+        self.log_.error(std::string("fleet: ") + error.what());
+    }
+    return 0;
+}
+
+void FleetReplica::take_news() {
+    auto news = follower_->take_news();
+    if (news.connected) {
+        connection_changed(*news.connected, news.problem);
+    }
+    for (auto& batch : news.batches) {
+        apply(batch);
+    }
+    if (!news.revoked.empty()) {
+        store_.forget_queued_revocations(news.revoked);
+        log_.info("fleet: " + std::to_string(news.revoked.size()) +
+                  " revocation(s) queued while the fleet database was unreachable are in it now");
+    }
+    if (news.heard) {
+        heard(now_seconds());
+    }
+}
+
+// Only what this host may authenticate lands in its replica: a token for
+// other hosts is as good as deleted here.
+void FleetReplica::apply(fleet::ChangeBatch& batch) {
+    for (auto& change : batch.changes) {
+        if (change.record && !host_allowed(change.record->hosts, host_name_)) {
+            change.record.reset();
+        }
+    }
+    try {
+        const std::size_t refused =
+            store_.apply_replica(batch.changes, batch.seq, now_seconds(), batch.whole);
+        seq_ = batch.seq;
+        if (refused + batch.undecodable > 0) {
+            log_.error("fleet: " + std::to_string(refused + batch.undecodable) +
+                       " record(s) from the fleet database were not valid token records and "
+                       "were left out of the replica");
+        }
+        if (batch.whole) {
+            log_.info("fleet: replica resynchronised from a snapshot of the fleet database (" +
+                      std::to_string(batch.changes.size()) + " tokens, up to change " +
+                      std::to_string(batch.seq) + ")");
+        }
+    } catch (const store::StoreError& error) {
+        log_.error(std::string("fleet: cannot apply changes to the replica: ") + error.what());
+        follower_->restart_from(seq_);
+    }
+}
+
+void FleetReplica::connection_changed(bool connected, const std::string& problem) {
+    publisher_.set_reachable(connected);
+    problem_ = problem;
+    if (connected == connected_ && (connected || offline_since_)) {
+        return;
+    }
+    connected_ = connected;
+    if (connected) {
+        offline_since_.reset();
+        fail_closed_logged_ = false;
+        log_.record(AuditEvent::FleetOnline, {.result = "connected", .reason = host_name_});
+        tick();
+        return;
+    }
+    offline_since_ = now_seconds();
+    log_.record(AuditEvent::FleetOffline, {.result = "offline", .reason = problem});
+}
+
+void FleetReplica::heard(store::TimePoint now) {
+    last_sync_ = now;
+    store_.mark_replica_synced(now);
+    became_ready();
+}
+
+void FleetReplica::became_ready() {
+    if (ready_) {
+        auto ready = std::exchange(ready_, nullptr);
+        ready();
+    }
+}
+
+} // namespace apitoken::daemon

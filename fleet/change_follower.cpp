@@ -1,0 +1,287 @@
+#include "fleet/change_follower.hpp"
+
+#include "fleet/fleet_schema.hpp"
+#include "fleet/pg_connection.hpp"
+#include "fleet/record_wire.hpp"
+
+#include <poll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <system_error>
+#include <utility>
+
+namespace apitoken::fleet {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Changes read per query: bounds the memory of a long catch-up.
+constexpr int kPageSize = 1000;
+constexpr auto kFirstRetry = 1s;
+
+int make_eventfd() {
+    const int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (fd < 0) {
+        throw std::system_error(errno, std::generic_category(), "cannot create an eventfd");
+    }
+    return fd;
+}
+
+void signal_fd(int fd) {
+    const std::uint64_t one = 1;
+    static_cast<void>(write(fd, &one, sizeof one));
+}
+
+void drain_fd(int fd) {
+    std::uint64_t count = 0;
+    static_cast<void>(read(fd, &count, sizeof count));
+}
+
+std::uint64_t to_u64(const std::string& text) {
+    return text.empty() ? 0 : std::stoull(text);
+}
+
+// One row of the change log or of the tokens table as a store change.
+void add_row(ChangeBatch& batch, const std::string& id_hex, const std::string& record_text) {
+    const auto id = store::TokenId::from_hex(id_hex);
+    if (!id) {
+        ++batch.undecodable;
+        return;
+    }
+    if (record_text.empty()) {
+        batch.changes.push_back({*id, std::nullopt});
+        return;
+    }
+    auto record = record_from_wire(*id, record_text);
+    if (!record) {
+        ++batch.undecodable;
+        return;
+    }
+    batch.changes.push_back({*id, std::move(record)});
+}
+
+} // namespace
+
+ChangeFollower::ChangeFollower(FollowerSettings settings, std::optional<std::uint64_t> start)
+    : settings_(std::move(settings)), news_fd_(make_eventfd()), kick_fd_(make_eventfd()),
+      position_(start) {
+    thread_ = std::thread([this] { run(); });
+}
+
+ChangeFollower::~ChangeFollower() {
+    {
+        const std::scoped_lock lock(mutex_);
+        stopping_ = true;
+    }
+    kick();
+    thread_.join();
+    close(news_fd_);
+    close(kick_fd_);
+}
+
+FollowerNews ChangeFollower::take_news() {
+    drain_fd(news_fd_);
+    const std::scoped_lock lock(mutex_);
+    return std::exchange(news_, FollowerNews{});
+}
+
+void ChangeFollower::send_revocations(std::vector<store::TokenId> ids) {
+    {
+        const std::scoped_lock lock(mutex_);
+        to_revoke_ = std::move(ids);
+    }
+    kick();
+}
+
+void ChangeFollower::restart_from(std::optional<std::uint64_t> seq) {
+    {
+        const std::scoped_lock lock(mutex_);
+        restart_ = seq;
+    }
+    kick();
+}
+
+void ChangeFollower::post(const std::function<void(FollowerNews&)>& add) {
+    {
+        const std::scoped_lock lock(mutex_);
+        add(news_);
+    }
+    signal_fd(news_fd_);
+}
+
+void ChangeFollower::kick() const {
+    signal_fd(kick_fd_);
+}
+
+void ChangeFollower::wait_kick(std::chrono::milliseconds timeout) const {
+    pollfd fd{kick_fd_, POLLIN, 0};
+    if (poll(&fd, 1, static_cast<int>(timeout.count())) > 0) {
+        drain_fd(kick_fd_);
+    }
+}
+
+// One connection's life: connect, check the schema, LISTEN, then catch up
+// and wait, until the connection fails.
+class ChangeFollower::Session {
+public:
+    Session(ChangeFollower& owner, PgConnection& pg) : owner_(owner), pg_(pg) {}
+
+    void run() {
+        for (;;) {
+            if (owner_.should_stop_or_restart()) {
+                return;
+            }
+            send_revocations();
+            catch_up();
+            owner_.post([](FollowerNews& news) { news.heard = true; });
+            wait();
+        }
+    }
+
+private:
+    void send_revocations() {
+        std::vector<store::TokenId> ids;
+        {
+            const std::scoped_lock lock(owner_.mutex_);
+            ids = owner_.to_revoke_;
+        }
+        if (ids.empty()) {
+            return;
+        }
+        in_transaction(pg_, "BEGIN", [&] {
+            for (const auto& id : ids) {
+                pg_.exec("SELECT apitoken_fleet.delete_token($1, $2)",
+                         {id.hex(), owner_.settings_.host_name});
+            }
+        });
+        {
+            const std::scoped_lock lock(owner_.mutex_);
+            std::erase_if(owner_.to_revoke_, [&](const store::TokenId& id) {
+                return std::find(ids.begin(), ids.end(), id) != ids.end();
+            });
+        }
+        owner_.post([&](FollowerNews& news) {
+            news.revoked.insert(news.revoked.end(), ids.begin(), ids.end());
+        });
+    }
+
+    void catch_up() {
+        const auto pruned = pg_.exec("SELECT coalesce((SELECT value FROM apitoken_fleet.meta "
+                                     "WHERE key = 'pruned_through'), '0')");
+        if (!owner_.position_ || *owner_.position_ < to_u64(PgConnection::value(pruned, 0, 0))) {
+            snapshot();
+        }
+        for (;;) {
+            const auto rows = pg_.exec(
+                "SELECT seq, token_id, CASE WHEN record IS NULL THEN NULL ELSE "
+                "'\\x' || encode(record, 'hex') END FROM apitoken_fleet.changes WHERE seq > $1 "
+                "ORDER BY seq LIMIT " +
+                    std::to_string(kPageSize),
+                {std::to_string(*owner_.position_)});
+            const int count = PQntuples(rows.get());
+            if (count == 0) {
+                return;
+            }
+            ChangeBatch batch;
+            for (int row = 0; row < count; ++row) {
+                add_row(batch, PgConnection::value(rows, row, 1), PgConnection::value(rows, row, 2));
+            }
+            batch.seq = to_u64(PgConnection::value(rows, count - 1, 0));
+            deliver(std::move(batch));
+            if (count < kPageSize) {
+                return;
+            }
+        }
+    }
+
+    // The whole replica as of one moment: the tokens and the log's end,
+    // read in one REPEATABLE READ transaction.
+    void snapshot() {
+        ChangeBatch batch;
+        batch.whole = true;
+        in_transaction(pg_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [&] {
+            const auto end = pg_.exec("SELECT coalesce(max(seq), 0) FROM apitoken_fleet.changes");
+            batch.seq = to_u64(PgConnection::value(end, 0, 0));
+            const auto rows = pg_.exec(
+                "SELECT id, '\\x' || encode(record, 'hex') FROM apitoken_fleet.tokens ORDER BY id");
+            const int count = PQntuples(rows.get());
+            batch.changes.reserve(static_cast<std::size_t>(count));
+            for (int row = 0; row < count; ++row) {
+                add_row(batch, PgConnection::value(rows, row, 0), PgConnection::value(rows, row, 1));
+            }
+        });
+        deliver(std::move(batch));
+    }
+
+    void deliver(ChangeBatch batch) {
+        owner_.position_ = batch.seq;
+        owner_.post([&](FollowerNews& news) { news.batches.push_back(std::move(batch)); });
+    }
+
+    // Until a notification, a kick from the loop, or the poll interval.
+    void wait() {
+        std::array<pollfd, 2> fds{pollfd{pg_.socket(), POLLIN, 0},
+                                  pollfd{owner_.kick_fd_, POLLIN, 0}};
+        const auto timeout =
+            std::chrono::duration_cast<std::chrono::milliseconds>(owner_.settings_.poll_interval);
+        if (poll(fds.data(), fds.size(), static_cast<int>(timeout.count())) <= 0) {
+            return;
+        }
+        if ((fds[1].revents & POLLIN) != 0) {
+            drain_fd(owner_.kick_fd_);
+        }
+        if (fds[0].revents != 0) {
+            static_cast<void>(pg_.notifications()); // throws when the connection is gone
+        }
+    }
+
+    ChangeFollower& owner_;
+    PgConnection& pg_;
+};
+
+bool ChangeFollower::should_stop_or_restart() {
+    const std::scoped_lock lock(mutex_);
+    if (restart_) {
+        position_ = *restart_;
+        restart_.reset();
+    }
+    return stopping_;
+}
+
+void ChangeFollower::run() {
+    auto retry = kFirstRetry;
+    bool connected = false;
+    while (!should_stop_or_restart()) {
+        try {
+            PgConnection pg(settings_.conninfo);
+            ensure_fleet_schema(pg);
+            pg.exec(std::string("LISTEN ") + kChangeChannel);
+            connected = true;
+            retry = kFirstRetry;
+            post([](FollowerNews& news) {
+                news.connected = true;
+                news.problem.clear();
+            });
+            Session(*this, pg).run();
+            return; // stopping
+        } catch (const std::exception& error) {
+            const std::string problem = error.what();
+            post([&](FollowerNews& news) {
+                news.connected = false;
+                news.problem = problem;
+            });
+            // Reconnect at once after a drop, then back off up to the poll interval.
+            if (connected) {
+                connected = false;
+                continue;
+            }
+            wait_kick(std::chrono::duration_cast<std::chrono::milliseconds>(retry));
+            retry = std::min<std::chrono::seconds>(retry * 2, settings_.poll_interval);
+        }
+    }
+}
+
+} // namespace apitoken::fleet

@@ -1,0 +1,86 @@
+#pragma once
+
+#include "store/change_publisher.hpp"
+
+#include <chrono>
+#include <functional>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace apitoken::fleet {
+
+struct FollowerSettings {
+    std::string conninfo;
+    std::string host_name;
+    std::chrono::seconds poll_interval{30};
+};
+
+// Changes from the fleet database, in the order they were made: apply them
+// in one store transaction and remember `seq`. `whole`: a snapshot, the
+// whole replica (every token not in it goes).
+struct ChangeBatch {
+    std::vector<store::StoreChange> changes;
+    std::uint64_t seq = 0;
+    bool whole = false;
+    std::size_t undecodable = 0; // records that were no records (left out)
+};
+
+// What happened since the loop last asked.
+struct FollowerNews {
+    std::vector<ChangeBatch> batches;
+    std::optional<bool> connected;      // the last change of the connection's state
+    std::string problem;                // why it is not connected (with connected == false)
+    bool heard = false;                 // a catch-up finished: the replica is as new as the log
+    std::vector<store::TokenId> revoked; // queued revocations now in the database
+};
+
+// Follows the fleet database's change log on a thread of its own: a
+// connection that LISTENs for changes, and a catch-up every poll interval
+// for notifications that were lost; from `start` (nullopt: a new replica,
+// which starts from a snapshot, as does one whose place in the log was
+// pruned). Reconnects with a back-off when the database goes away. It
+// also sends the revocations queued while the database was unreachable.
+// The loop thread learns of news through wake_fd() (an eventfd) and takes
+// them with take_news(); nothing of the loop ever waits on the network.
+class ChangeFollower {
+public:
+    ChangeFollower(FollowerSettings settings, std::optional<std::uint64_t> start);
+    ChangeFollower(const ChangeFollower&) = delete;
+    ChangeFollower& operator=(const ChangeFollower&) = delete;
+    ChangeFollower(ChangeFollower&&) = delete;
+    ChangeFollower& operator=(ChangeFollower&&) = delete;
+    ~ChangeFollower();
+
+    [[nodiscard]] int wake_fd() const noexcept { return news_fd_; }
+    [[nodiscard]] FollowerNews take_news();
+    // Revocations to send (those not sent yet; repeats are harmless).
+    void send_revocations(std::vector<store::TokenId> ids);
+    // The loop could not apply what it got: start again from `seq`.
+    void restart_from(std::optional<std::uint64_t> seq);
+
+private:
+    class Session;
+    void run();
+    // Takes a restart the loop asked for; true when the follower must stop.
+    bool should_stop_or_restart();
+    void post(const std::function<void(FollowerNews&)>& add);
+    void kick() const;
+    void wait_kick(std::chrono::milliseconds timeout) const;
+
+    FollowerSettings settings_;
+    int news_fd_ = -1; // the loop waits on it
+    int kick_fd_ = -1; // the thread waits on it (and on the database's socket)
+    std::mutex mutex_;
+    FollowerNews news_;
+    std::vector<store::TokenId> to_revoke_;
+    std::optional<std::optional<std::uint64_t>> restart_;
+    bool stopping_ = false;
+    std::optional<std::uint64_t> position_; // the thread's own
+    std::thread thread_;
+};
+
+} // namespace apitoken::fleet

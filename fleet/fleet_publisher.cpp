@@ -1,0 +1,76 @@
+#include "fleet/fleet_publisher.hpp"
+
+#include "fleet/record_wire.hpp"
+#include "store/store_error.hpp"
+
+namespace apitoken::fleet {
+namespace {
+
+// The hosts column as a PostgreSQL array literal; the names are checked
+// globs (letters, digits, '-', '.', '*', '?', '['), quoted all the same.
+std::string array_literal(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (const auto& item : items) {
+        if (out.size() > 1) {
+            out += ',';
+        }
+        out += '"';
+        for (const char c : item) {
+            if (c == '"' || c == '\\') {
+                out += '\\';
+            }
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
+} // namespace
+
+bool FleetPublisher::publish(std::span<const store::StoreChange> changes) {
+    if (!reachable_) {
+        return false;
+    }
+    // A connection kept from an earlier write may have died since (the
+    // server restarted): one more try on a fresh one.
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        const bool fresh = !pg_ || !pg_->usable();
+        try {
+            if (fresh) {
+                pg_.emplace(conninfo_);
+            }
+            write(changes);
+            return true;
+        } catch (const PgError& error) {
+            if (!error.lost()) {
+                throw store::StoreError(store::StoreErrc::FleetRefused,
+                                        std::string("the fleet database refused the change: ") +
+                                            error.what());
+            }
+            pg_.reset();
+            if (fresh) {
+                return false;
+            }
+        }
+    }
+    return false;
+}
+
+void FleetPublisher::write(std::span<const store::StoreChange> changes) {
+    in_transaction(*pg_, "BEGIN", [&] {
+        for (const auto& change : changes) {
+            if (change.deletion()) {
+                pg_->exec("SELECT apitoken_fleet.delete_token($1, $2)",
+                          {change.id.hex(), host_name_});
+            } else {
+                const auto& record = *change.record;
+                pg_->exec("SELECT apitoken_fleet.put_token($1, $2, $3, $4, $5)",
+                          {change.id.hex(), record.user, array_literal(record.hosts),
+                           record_to_wire(record), host_name_});
+            }
+        }
+    });
+}
+
+} // namespace apitoken::fleet

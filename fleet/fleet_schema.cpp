@@ -1,0 +1,156 @@
+#include "fleet/fleet_schema.hpp"
+
+namespace apitoken::fleet {
+namespace {
+
+// Version 1. Hosts never write tables: they call the functions, which
+// record the writing role (session_user) next to the host name they give,
+// append to the change log and announce the change in one step.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE SCHEMA IF NOT EXISTS apitoken_fleet;
+CREATE TABLE apitoken_fleet.meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE apitoken_fleet.tokens (
+    id text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{12}$'),
+    user_name text NOT NULL,
+    hosts text[] NOT NULL,
+    record bytea NOT NULL,
+    made_by_host text NOT NULL,
+    made_by_role text NOT NULL DEFAULT session_user,
+    updated_at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE apitoken_fleet.changes (
+    seq bigserial PRIMARY KEY,
+    token_id text NOT NULL,
+    op text NOT NULL CHECK (op IN ('upsert', 'delete')),
+    record bytea,
+    host text NOT NULL,
+    role text NOT NULL DEFAULT session_user,
+    at timestamptz NOT NULL DEFAULT now());
+CREATE FUNCTION apitoken_fleet.put_token(p_id text, p_user text, p_hosts text[],
+                                         p_record bytea, p_host text)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE s bigint;
+BEGIN
+    -- One writer at a time until commit: sequence numbers then commit in
+    -- order, so a follower that read up to N never misses a smaller one.
+    PERFORM pg_advisory_xact_lock(hashtext('apitoken_fleet.changes'));
+    INSERT INTO apitoken_fleet.tokens (id, user_name, hosts, record, made_by_host)
+    VALUES (p_id, p_user, p_hosts, p_record, p_host)
+    ON CONFLICT (id) DO UPDATE SET user_name = EXCLUDED.user_name, hosts = EXCLUDED.hosts,
+        record = EXCLUDED.record, made_by_host = EXCLUDED.made_by_host,
+        made_by_role = session_user, updated_at = now();
+    INSERT INTO apitoken_fleet.changes (token_id, op, record, host)
+    VALUES (p_id, 'upsert', p_record, p_host) RETURNING seq INTO s;
+    PERFORM pg_notify('apitoken_changes', s::text);
+    RETURN s;
+END $$;
+CREATE FUNCTION apitoken_fleet.delete_token(p_id text, p_host text)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE s bigint;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('apitoken_fleet.changes'));
+    DELETE FROM apitoken_fleet.tokens WHERE id = p_id;
+    IF NOT FOUND THEN
+        RETURN 0;
+    END IF;
+    INSERT INTO apitoken_fleet.changes (token_id, op, host) VALUES (p_id, 'delete', p_host)
+    RETURNING seq INTO s;
+    PERFORM pg_notify('apitoken_changes', s::text);
+    RETURN s;
+END $$;
+-- Deletes the change log up to `p_through` (never its last entry); hosts
+-- behind it resynchronise from a snapshot.
+CREATE FUNCTION apitoken_fleet.prune_changes(p_through bigint)
+RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE last bigint; upto bigint;
+BEGIN
+    SELECT coalesce(max(seq), 0) INTO last FROM apitoken_fleet.changes;
+    upto := least(p_through, last - 1);
+    DELETE FROM apitoken_fleet.changes WHERE seq <= upto;
+    INSERT INTO apitoken_fleet.meta VALUES ('pruned_through', upto::text)
+    ON CONFLICT (key) DO UPDATE SET value = greatest(apitoken_fleet.meta.value::bigint,
+                                                     upto)::text;
+    RETURN upto;
+END $$;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA apitoken_fleet FROM PUBLIC;
+DO $$
+BEGIN
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'apitoken_host') THEN
+        GRANT USAGE ON SCHEMA apitoken_fleet TO apitoken_host;
+        GRANT SELECT ON apitoken_fleet.meta, apitoken_fleet.tokens, apitoken_fleet.changes
+            TO apitoken_host;
+        GRANT EXECUTE ON FUNCTION apitoken_fleet.put_token(text, text, text[], bytea, text),
+            apitoken_fleet.delete_token(text, text) TO apitoken_host;
+    END IF;
+END $$;
+INSERT INTO apitoken_fleet.meta VALUES ('schema_version', '1');
+)sql";
+
+// The schema version the database says it has; 0 when there is none.
+std::uint32_t found_version(PgConnection& pg) {
+    const auto exists = pg.exec("SELECT to_regclass('apitoken_fleet.meta') IS NOT NULL");
+    if (PgConnection::value(exists, 0, 0) != "t") {
+        return 0;
+    }
+    const auto row = pg.exec("SELECT value FROM apitoken_fleet.meta WHERE key = 'schema_version'");
+    if (PQntuples(row.get()) != 1) {
+        throw FleetSchemaError(
+            "the fleet database has a schema apitoken_fleet without a schema_version: it was "
+            "changed behind apitoken's back; the replica was left as it is");
+    }
+    const std::string text = PgConnection::value(row, 0, 0);
+    try {
+        return static_cast<std::uint32_t>(std::stoul(text));
+    } catch (const std::exception&) {
+        throw FleetSchemaError("the fleet database's schema_version \"" + text +
+                               "\" is not a number; the replica was left as it is");
+    }
+}
+
+// What we use must be there: a schema changed behind our back fails here,
+// with words, rather than in the middle of a sync.
+void check_shape(PgConnection& pg) {
+    const auto row = pg.exec(
+        "SELECT to_regclass('apitoken_fleet.tokens') IS NOT NULL AND "
+        "to_regclass('apitoken_fleet.changes') IS NOT NULL AND "
+        "to_regprocedure('apitoken_fleet.put_token(text,text,text[],bytea,text)') IS NOT NULL AND "
+        "to_regprocedure('apitoken_fleet.delete_token(text,text)') IS NOT NULL");
+    if (PgConnection::value(row, 0, 0) != "t") {
+        throw FleetSchemaError("the fleet database's schema apitoken_fleet lacks tables or "
+                               "functions of version " +
+                               std::to_string(kFleetSchemaVersion) +
+                               ": it was changed behind apitoken's back; the replica was left "
+                               "as it is");
+    }
+}
+
+void refuse_newer(std::uint32_t found) {
+    if (found > kFleetSchemaVersion) {
+        throw FleetSchemaError("the fleet database has schema version " + std::to_string(found) +
+                               ", newer than this apitoken's " +
+                               std::to_string(kFleetSchemaVersion) +
+                               ": upgrade apitoken on this host (the replica was left as it is)");
+    }
+}
+
+} // namespace
+
+void ensure_fleet_schema(PgConnection& pg) {
+    std::uint32_t found = found_version(pg);
+    refuse_newer(found);
+    if (found < kFleetSchemaVersion) {
+        in_transaction(pg, "BEGIN", [&] {
+            pg.exec("SELECT pg_advisory_xact_lock(hashtext('apitoken_fleet'))");
+            found = found_version(pg); // another host may have been first
+            refuse_newer(found);
+            if (found == 0) {
+                pg.run_script(kSchemaV1);
+            }
+        });
+    }
+    check_shape(pg);
+}
+
+} // namespace apitoken::fleet

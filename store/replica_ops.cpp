@@ -1,0 +1,184 @@
+// Fleet mode's side of the store: the replica's changes from the fleet
+// database, how far it got, and the revocations waiting for the database.
+// All of it lives in the meta table, under keys an older build ignores.
+#include "store/store_impl.hpp"
+
+#include <algorithm>
+#include <set>
+#include <string>
+
+namespace apitoken::store {
+namespace {
+
+using lmdb::Cursor;
+using lmdb::Txn;
+
+constexpr std::string_view kSeqKey = "fleet.seq";
+constexpr std::string_view kSyncedAtKey = "fleet.synced_at";
+constexpr std::string_view kRevocationPrefix = "fleet.revoke:";
+constexpr std::size_t kU64Bytes = 8;
+
+std::string encode_u64(std::uint64_t value) {
+    std::string bytes(kU64Bytes, '\0');
+    for (std::size_t i = 0; i < kU64Bytes; ++i) {
+        bytes[i] = static_cast<char>((value >> (8 * i)) & 0xFFU);
+    }
+    return bytes;
+}
+
+std::optional<std::uint64_t> decode_u64(std::optional<std::string_view> bytes) {
+    if (!bytes || bytes->size() != kU64Bytes) {
+        return std::nullopt;
+    }
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < kU64Bytes; ++i) {
+        value |= std::uint64_t{static_cast<unsigned char>((*bytes)[i])} << (8 * i);
+    }
+    return value;
+}
+
+std::string revocation_key(const TokenId& id) {
+    return std::string(kRevocationPrefix) + std::string(id.key());
+}
+
+// The fleet's record, with what only this host knows about the token.
+TokenRecord merged(TokenRecord fleet, const TokenRecord& local) {
+    fleet.use_count = local.use_count;
+    fleet.last_used = local.last_used;
+    fleet.last_service = local.last_service;
+    fleet.last_rhost = local.last_rhost;
+    fleet.recent_sources = local.recent_sources;
+    fleet.expiry_warned = local.expiry_warned && fleet.expires == local.expires;
+    return fleet;
+}
+
+std::vector<TokenId> all_ids(const Txn& txn, MDB_dbi tokens) {
+    std::vector<TokenId> ids;
+    Cursor cursor(txn, tokens);
+    MDB_val key{};
+    MDB_val value{};
+    for (bool more = cursor.move(MDB_FIRST, key, value); more;
+         more = cursor.move(MDB_NEXT, key, value)) {
+        if (const auto id = TokenId::from_bytes(lmdb::as_view(key))) {
+            ids.push_back(*id);
+        }
+    }
+    return ids;
+}
+
+} // namespace
+
+void TokenStore::Impl::publish_or_queue(Txn& txn, const std::vector<StoreChange>& changes) const {
+    if (changes.empty() || publisher->publish(changes)) {
+        return;
+    }
+    const bool deletions_only = std::all_of(changes.begin(), changes.end(),
+                                            [](const StoreChange& c) { return c.deletion(); });
+    if (!deletions_only) {
+        throw StoreError(StoreErrc::FleetUnreachable,
+                         "fleet database unreachable: the change was not made (revocations "
+                         "are queued; anything else needs the database)");
+    }
+    for (const auto& change : changes) {
+        txn.put(tables.meta, revocation_key(change.id), {});
+    }
+}
+
+void TokenStore::set_publisher(ChangePublisher* publisher) noexcept {
+    impl_->publisher = publisher;
+}
+
+std::size_t TokenStore::apply_replica(std::span<const StoreChange> changes, std::uint64_t seq,
+                                      TimePoint synced_at, bool whole) {
+    return impl_->write([&](Txn& txn) {
+        std::size_t refused = 0;
+        std::set<TokenId> present;
+        for (const auto& change : changes) {
+            const auto local = impl_->read(txn, change.id);
+            const bool queued = txn.find(impl_->tables.meta, revocation_key(change.id)).has_value();
+            if (change.deletion() || queued) {
+                if (local) {
+                    impl_->remove(txn, *local);
+                }
+                continue;
+            }
+            try {
+                validate_record(*change.record);
+            } catch (const StoreError&) {
+                ++refused;
+                continue;
+            }
+            present.insert(change.id);
+            if (local && local->user == change.record->user) {
+                impl_->replace(txn, *local, merged(*change.record, *local));
+                continue;
+            }
+            if (local) {
+                impl_->remove(txn, *local);
+            }
+            impl_->put_new(txn, *change.record);
+        }
+        if (whole) {
+            for (const auto& id : all_ids(txn, impl_->tables.tokens)) {
+                if (!present.contains(id)) {
+                    if (const auto local = impl_->read(txn, id)) {
+                        impl_->remove(txn, *local);
+                    }
+                }
+            }
+        }
+        txn.put(impl_->tables.meta, kSeqKey, encode_u64(seq));
+        txn.put(impl_->tables.meta, kSyncedAtKey,
+                encode_u64(static_cast<std::uint64_t>(synced_at.time_since_epoch().count())));
+        return refused;
+    });
+}
+
+std::optional<TokenStore::ReplicaPosition> TokenStore::replica_position() const {
+    const Txn txn(impl_->env.get(), Txn::Mode::Read);
+    const auto seq = decode_u64(txn.find(impl_->tables.meta, kSeqKey));
+    const auto at = decode_u64(txn.find(impl_->tables.meta, kSyncedAtKey));
+    if (!seq || !at) {
+        return std::nullopt;
+    }
+    return ReplicaPosition{*seq, TimePoint{std::chrono::seconds{static_cast<std::int64_t>(*at)}}};
+}
+
+void TokenStore::mark_replica_synced(TimePoint synced_at) {
+    impl_->write([&](Txn& txn) {
+        txn.put(impl_->tables.meta, kSyncedAtKey,
+                encode_u64(static_cast<std::uint64_t>(synced_at.time_since_epoch().count())));
+    });
+}
+
+std::vector<TokenId> TokenStore::queued_revocations() const {
+    const Txn txn(impl_->env.get(), Txn::Mode::Read);
+    std::vector<TokenId> ids;
+    Cursor cursor(txn, impl_->tables.meta);
+    MDB_val key{};
+    MDB_val value{};
+    const std::string prefix(kRevocationPrefix);
+    key.mv_data = const_cast<char*>(prefix.data()); // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    key.mv_size = prefix.size();
+    for (bool more = cursor.move(MDB_SET_RANGE, key, value); more;
+         more = cursor.move(MDB_NEXT, key, value)) {
+        const auto name = lmdb::as_view(key);
+        if (!name.starts_with(kRevocationPrefix)) {
+            break;
+        }
+        if (const auto id = TokenId::from_bytes(name.substr(kRevocationPrefix.size()))) {
+            ids.push_back(*id);
+        }
+    }
+    return ids;
+}
+
+void TokenStore::forget_queued_revocations(std::span<const TokenId> ids) {
+    impl_->write([&](Txn& txn) {
+        for (const auto& id : ids) {
+            txn.erase(impl_->tables.meta, revocation_key(id));
+        }
+    });
+}
+
+} // namespace apitoken::store
