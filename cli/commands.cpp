@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <string>
+#include <type_traits>
+#include <variant>
 
 namespace apitoken::cli {
 namespace {
@@ -120,6 +123,49 @@ int run_rename(ipc::Client& client, const GlobalOptions& global, const std::stri
     return kExitOk;
 }
 
+namespace {
+
+// The FleetState dictionary's scalar values as JSON (null for others).
+json fleet_json(const ipc::Dictionary& fleet) {
+    json out = json::object();
+    for (const auto& [key, value] : fleet) {
+        out[key] = std::visit(
+            [](const auto& v) -> json {
+                using T = std::decay_t<decltype(v)>;
+                if constexpr (std::is_same_v<T, ipc::DictionaryList>) {
+                    return nullptr;
+                } else {
+                    return v;
+                }
+            },
+            static_cast<const ipc::Value::variant&>(value));
+    }
+    return out;
+}
+
+std::string fleet_text(const json& fleet) {
+    if (fleet.value("mode", "") != "fleet") {
+        return "fleet:         off (single host)\n";
+    }
+    const auto when = [](std::int64_t t) {
+        return t == 0 ? std::string("never") : local_time_text(t);
+    };
+    std::string out = "fleet:         host " + fleet.value("host_name", "") + ", " +
+                      (fleet.value("connected", false) ? "connected" : "OFFLINE") + "\n";
+    out += "last sync:     " + when(fleet.value("last_sync", std::int64_t{0})) + "\n";
+    out += "queued revocations: " +
+           std::to_string(fleet.value("queued_revocations", std::uint64_t{0})) + "\n";
+    if (const std::string problem = fleet.value("problem", ""); !problem.empty()) {
+        out += "fleet problem: " + shown(problem) + "\n";
+    }
+    if (fleet.value("failing_closed", false)) {
+        out += "token logins FAIL CLOSED: offline for longer than fleet_offline_grace\n";
+    }
+    return out;
+}
+
+} // namespace
+
 int run_status(ipc::Client& client, const GlobalOptions& global) {
     ipc::DaemonStatus status;
     const ipc::Outcome outcome = client.status(status);
@@ -132,7 +178,8 @@ int run_status(ipc::Client& client, const GlobalOptions& global) {
                           {"token_count",
                            status.token_count_known ? json(status.token_count) : json(nullptr)},
                           {"max_lifetime_seconds",
-                           status.max_lifetime == 0 ? json(nullptr) : json(status.max_lifetime)}}
+                           status.max_lifetime == 0 ? json(nullptr) : json(status.max_lifetime)},
+                          {"fleet", fleet_json(status.fleet)}}
                          .dump(2)
                   << '\n';
         return kExitOk;
@@ -145,7 +192,8 @@ int run_status(ipc::Client& client, const GlobalOptions& global) {
               << "max lifetime:  "
               << (status.max_lifetime == 0 ? std::string("unlimited")
                                            : exact_span_text(status.max_lifetime))
-              << '\n';
+              << '\n'
+              << fleet_text(fleet_json(status.fleet));
     return kExitOk;
 }
 

@@ -162,7 +162,8 @@ void Authenticator::Pending::verify_imported() {
 Authenticator::Authenticator(const Config& config, store::TokenStore& store, const AuditLog& log,
                              HashRunner& hashing, const AccessControl& access, UsageBatch& usage)
     : config_(config), store_(store), log_(log), hashing_(hashing), access_(access), usage_(usage),
-      throttle_(config.throttle_max_failures, config.throttle_window), host_name_(fleet_host_name(config)),
+      throttle_(config.throttle_max_failures, config.throttle_window),
+      host_name_(fleet_host_name(config)),
       dummy_hash_(store::hash_token(store::generate_token().text.view(), config.hash)) {}
 
 void Authenticator::authenticate(AuthRequest request, CallerLookup& caller, Reply reply) {

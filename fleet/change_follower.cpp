@@ -187,7 +187,8 @@ private:
             }
             ChangeBatch batch;
             for (int row = 0; row < count; ++row) {
-                add_row(batch, PgConnection::value(rows, row, 1), PgConnection::value(rows, row, 2));
+                add_row(batch, PgConnection::value(rows, row, 1),
+                        PgConnection::value(rows, row, 2));
             }
             batch.seq = to_u64(PgConnection::value(rows, count - 1, 0));
             deliver(std::move(batch));
@@ -210,7 +211,8 @@ private:
             const int count = PQntuples(rows.get());
             batch.changes.reserve(static_cast<std::size_t>(count));
             for (int row = 0; row < count; ++row) {
-                add_row(batch, PgConnection::value(rows, row, 0), PgConnection::value(rows, row, 1));
+                add_row(batch, PgConnection::value(rows, row, 0),
+                        PgConnection::value(rows, row, 1));
             }
         });
         deliver(std::move(batch));

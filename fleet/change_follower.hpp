@@ -3,8 +3,8 @@
 #include "store/change_publisher.hpp"
 
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -32,9 +32,9 @@ struct ChangeBatch {
 // What happened since the loop last asked.
 struct FollowerNews {
     std::vector<ChangeBatch> batches;
-    std::optional<bool> connected;      // the last change of the connection's state
-    std::string problem;                // why it is not connected (with connected == false)
-    bool heard = false;                 // a catch-up finished: the replica is as new as the log
+    std::optional<bool> connected;       // the last change of the connection's state
+    std::string problem;                 // why it is not connected (with connected == false)
+    bool heard = false;                  // a catch-up finished: the replica is as new as the log
     std::vector<store::TokenId> revoked; // queued revocations now in the database
 };
 

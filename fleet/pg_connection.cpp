@@ -20,10 +20,14 @@ PgConnection::PgConnection(const std::string& conninfo) {
     // Keywords given before "dbname" are defaults that the expanded conninfo
     // overrides: a dead server costs at most connect_timeout, and a silent
     // one is noticed by the keepalives.
-    const std::array<const char*, 7> keys{"connect_timeout", "keepalives_idle",
-                                          "keepalives_interval", "keepalives_count",
-                                          "application_name", "dbname", nullptr};
-    const std::array<const char*, 7> values{"5", "10", "5", "3", "apitokend", conninfo.c_str(),
+    const std::array<const char*, 7> keys{"connect_timeout",
+                                          "keepalives_idle",
+                                          "keepalives_interval",
+                                          "keepalives_count",
+                                          "application_name",
+                                          "dbname",
+                                          nullptr};
+    const std::array<const char*, 7> values{"5",    "10", "5", "3", "apitokend", conninfo.c_str(),
                                             nullptr};
     conn_.reset(PQconnectdbParams(keys.data(), values.data(), 1));
     if (!conn_) {

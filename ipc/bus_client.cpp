@@ -501,6 +501,22 @@ Outcome Client::import_tokens(std::string_view user, const std::vector<Dictionar
     }
 }
 
+// An older daemon has no FleetState: then the dictionary stays empty.
+Outcome Client::read_fleet_state(Dictionary& out) {
+    BusError error;
+    sd_bus_message* raw = nullptr;
+    const int r = sd_bus_get_property(bus_.get(), kBusName, kObjectPath, kInterface, "FleetState",
+                                      error.get(), &raw, "a{sv}");
+    const MessagePtr reply(raw);
+    if (r < 0) {
+        return sd_bus_error_has_name(error.get(), SD_BUS_ERROR_UNKNOWN_PROPERTY) != 0
+                   ? ok()
+                   : outcome_of(*error, r);
+    }
+    const int read = read_dictionary(reply.get(), out, kReplyLimits);
+    return read < 0 ? outcome_of(*error, read) : ok();
+}
+
 Outcome Client::status(DaemonStatus& out) noexcept {
     try {
         if (!bus_) {
@@ -528,7 +544,10 @@ Outcome Client::status(DaemonStatus& out) noexcept {
         if (r < 0 && outcome_of(*error, r).refused_with(Error::AccessDenied)) {
             r = 0;
         }
-        return r < 0 ? outcome_of(*error, r) : ok();
+        if (r < 0) {
+            return outcome_of(*error, r);
+        }
+        return read_fleet_state(out.fleet);
     } catch (...) {
         return out_of_memory();
     }

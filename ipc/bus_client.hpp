@@ -1,6 +1,7 @@
 #pragma once
 
 #include "ipc/bus_api.hpp"
+#include "ipc/dictionary.hpp"
 #include "ipc/sd_handles.hpp"
 #include "ipc/sensitive_string.hpp"
 #include "ipc/token_info.hpp"
@@ -77,6 +78,11 @@ struct DaemonStatus {
     std::uint64_t token_count = 0;
     bool token_count_known = false; // only root and the admin group may read it
     std::int64_t max_lifetime = 0;  // seconds; 0: unlimited
+    // The FleetState property (mode "single-host", or fleet mode's state:
+    // host_name, connected, problem, last_sync, offline_since, lag,
+    // replica_seq, queued_revocations, failing_closed); empty from a daemon
+    // that predates it.
+    Dictionary fleet{};
 };
 
 // A typed client for io.apitoken1 over the system bus
@@ -140,6 +146,7 @@ private:
     enum class Secrecy { Public, Sensitive }; // Sensitive: sd-bus wipes the messages
     template <typename Read, typename... Args>
     Outcome call(const char* method, Secrecy secrecy, Read&& read, const Args&... args) noexcept;
+    Outcome read_fleet_state(Dictionary& out);
     // What is left of the first call's deadline, then the whole timeout.
     [[nodiscard]] std::uint64_t call_timeout_usec() noexcept;
 

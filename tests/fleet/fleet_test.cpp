@@ -1,0 +1,230 @@
+// Fleet mode through the real path, with real components: a throw-away
+// PostgreSQL 15 cluster and two apitokend "hosts" (each a TestWorld: its own
+// private bus, state directory and LMDB replica), pamtester and
+// pam_apitoken.so in real libpam against each host's bus.
+#include "tests/fleet/pg_cluster.hpp"
+#include "tests/integration/test_world.hpp"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace apitoken::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+
+// Propagation takes a notification's round trip; the deadline is for a
+// loaded machine (and the poll interval, 2 s here, covers lost ones).
+constexpr auto kPropagationDeadline = 60s;
+
+bool eventually(const std::function<bool()>& condition,
+                std::chrono::seconds deadline = kPropagationDeadline) {
+    const auto end = std::chrono::steady_clock::now() + deadline;
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > end) {
+            return false;
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    return true;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+    return haystack.find(needle) != std::string::npos;
+}
+
+struct Host {
+    std::string name;
+    std::unique_ptr<TestWorld> world;
+};
+
+class FleetTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        if (::geteuid() != 0) {
+            GTEST_SKIP() << "fleet tests need root (other uids, the postgres user)";
+        }
+        if (!PgCluster::available()) {
+            GTEST_SKIP() << "PostgreSQL 15 is not installed (apt-get install postgresql-15)";
+        }
+        pg = std::make_unique<PgCluster>();
+    }
+
+    // A host of the fleet, started and synced (READY=1 comes after the
+    // first sync).
+    Host& add_host(const std::string& name, const std::string& extra = "") {
+        Host& host = hosts.emplace_back(Host{name, std::make_unique<TestWorld>()});
+        host.world->write_pam_service("sshd", "auth required " APITOKEN_PAM_MODULE "\n");
+        host.world->set_config("fleet_database = " + pg->conninfo() +
+                               "\nfleet_host_name = " + name +
+                               "\nfleet_poll_interval = 2s\nusage_flush_interval = 1s\n"
+                               "throttle_max_failures = 1000\n" +
+                               extra);
+        host.world->start_daemon();
+        return host;
+    }
+
+    static ProcessResult ctl(const Host& host, const TestUser& as, std::vector<std::string> args) {
+        args.insert(args.begin(), APITOKEN_CTL);
+        return host.world->run_as(as, args);
+    }
+
+    // apitokenctl create as alice on `host`; the token, "" when refused.
+    static std::string create(const Host& host, std::vector<std::string> args) {
+        args.insert(args.begin(), "create");
+        const ProcessResult r = ctl(host, host.world->alice, args);
+        if (r.exit_code != 0 || !std::regex_match(r.out, std::regex("atk_[0-9a-f]{52}\n"))) {
+            ADD_FAILURE() << "create on " << host.name << ": " << r.out << r.err;
+            return {};
+        }
+        return r.out.substr(0, r.out.size() - 1);
+    }
+
+    static std::string id_of(const std::string& token) { return token.substr(4, 12); }
+
+    static ProcessResult login(const Host& host, const std::string& token) {
+        return host.world->pamtester(host.world->root, "sshd", "alice", token + "\n");
+    }
+
+    static bool logs_in(const Host& host, const std::string& token) {
+        return login_succeeded(login(host, token));
+    }
+
+    static json fleet_state(const Host& host) {
+        const ProcessResult r = ctl(host, host.world->root, {"status", "--json"});
+        EXPECT_EQ(r.exit_code, 0) << r.err;
+        const json status = r.exit_code == 0 ? json::parse(r.out) : json::object();
+        return status.value("fleet", json::object());
+    }
+
+    std::unique_ptr<PgCluster> pg;
+    std::vector<Host> hosts;
+};
+
+TEST_F(FleetTest, ATokenMadeOnOneHostWorksOnAnotherUntilRevokedThere) {
+    hosts.reserve(2);
+    const Host& a = add_host("web-1");
+    const Host& b = add_host("web-2");
+    const std::string token = create(a, {"ci-upload"});
+    ASSERT_FALSE(token.empty());
+    EXPECT_TRUE(logs_in(a, token));
+    EXPECT_TRUE(eventually([&] { return logs_in(b, token); })) << b.world->daemon_log();
+
+    // A rename on B reaches A.
+    ASSERT_EQ(ctl(b, b.world->alice, {"rename", id_of(token), "ci-deploy"}).exit_code, 0);
+    EXPECT_TRUE(
+        eventually([&] { return contains(ctl(a, a.world->alice, {"list"}).out, "ci-deploy"); }));
+
+    // Revoked on A: refused on B.
+    const ProcessResult revoked = ctl(a, a.world->alice, {"revoke", id_of(token)});
+    ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
+    EXPECT_FALSE(logs_in(a, token));
+    EXPECT_TRUE(eventually([&] { return !logs_in(b, token); })) << b.world->daemon_log();
+}
+
+TEST_F(FleetTest, AHostStoresAndAcceptsOnlyTheTokensOfItsScope) {
+    hosts.reserve(2);
+    const Host& web = add_host("web-1");
+    const Host& db = add_host("db-1");
+    const std::string scoped = create(web, {"web-only", "--host=web-*"});
+    const std::string everywhere = create(web, {"everywhere"});
+    ASSERT_FALSE(scoped.empty());
+    ASSERT_FALSE(everywhere.empty());
+    // Changes arrive in order: once the later token works on db-1, the
+    // scoped one has been seen there too, and left out.
+    ASSERT_TRUE(eventually([&] { return logs_in(db, everywhere); })) << db.world->daemon_log();
+    EXPECT_FALSE(logs_in(db, scoped));
+    EXPECT_FALSE(contains(ctl(db, db.world->alice, {"list"}).out, "web-only"));
+    EXPECT_TRUE(logs_in(web, scoped));
+}
+
+TEST_F(FleetTest, WithTheDatabaseDownHostsAuthenticateFromTheirReplicaAndQueueRevocations) {
+    hosts.reserve(2);
+    const Host& a = add_host("web-1");
+    const Host& b = add_host("web-2");
+    const std::string kept = create(a, {"kept"});
+    const std::string doomed = create(a, {"doomed"});
+    ASSERT_TRUE(eventually([&] { return logs_in(b, kept) && logs_in(b, doomed); }));
+
+    pg->stop();
+    ASSERT_TRUE(eventually([&] { return !fleet_state(a).value("connected", true); }));
+    EXPECT_TRUE(logs_in(b, kept));
+    EXPECT_TRUE(logs_in(a, kept));
+
+    // Creating needs the database: refused, in plain words, nothing made.
+    const ProcessResult refused = ctl(a, a.world->alice, {"create", "while-down"});
+    EXPECT_NE(refused.exit_code, 0);
+    EXPECT_TRUE(contains(refused.err, "fleet database unreachable")) << refused.err;
+    EXPECT_FALSE(contains(ctl(a, a.world->alice, {"list"}).out, "while-down"));
+
+    // A revocation is never refused: applied here at once, queued for the rest.
+    const ProcessResult revoked = ctl(a, a.world->alice, {"revoke", id_of(doomed)});
+    EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
+    EXPECT_FALSE(logs_in(a, doomed));
+    EXPECT_EQ(fleet_state(a).value("queued_revocations", 0), 1);
+    EXPECT_TRUE(logs_in(b, doomed)); // B cannot know yet
+
+    // A kill -9 while it waits loses nothing: the queue is on disk.
+    a.world->kill_daemon();
+    pg->start();
+    a.world->start_daemon();
+    EXPECT_FALSE(logs_in(a, doomed));
+    EXPECT_TRUE(eventually([&] { return !logs_in(b, doomed); })) << b.world->daemon_log();
+    EXPECT_TRUE(eventually([&] { return fleet_state(a).value("queued_revocations", 1) == 0; }));
+    EXPECT_TRUE(logs_in(b, kept));
+}
+
+TEST_F(FleetTest, PastTheOfflineGraceTokenLoginsFailClosedUntilTheDatabaseIsBack) {
+    const Host& host = add_host("web-1", "fleet_offline_grace = 3s\n");
+    const std::string token = create(host, {"ci"});
+    ASSERT_TRUE(logs_in(host, token));
+    pg->stop();
+    ASSERT_TRUE(eventually([&] { return fleet_state(host).value("failing_closed", false); }));
+    const ProcessResult r = login(host, token);
+    EXPECT_FALSE(login_succeeded(r));
+    EXPECT_TRUE(contains(r.err, "cannot retrieve authentication info")) << r.out << r.err;
+    EXPECT_TRUE(contains(host.world->daemon_log(), "fleet database unreachable: offline mode"));
+
+    pg->start();
+    EXPECT_TRUE(eventually([&] { return logs_in(host, token); })) << host.world->daemon_log();
+    EXPECT_TRUE(contains(host.world->daemon_log(), "fleet database reachable again"));
+}
+
+TEST_F(FleetTest, ANewHostBehindAPrunedLogResyncsFromASnapshot) {
+    const Host& a = add_host("web-1");
+    const std::string first = create(a, {"first"});
+    const std::string second = create(a, {"second"});
+    ASSERT_EQ(ctl(a, a.world->alice, {"revoke", id_of(first)}).exit_code, 0);
+    const ProcessResult pruned = pg->psql("SELECT apitoken_fleet.prune_changes(1000000)");
+    ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
+    const Host& b = add_host("web-2");
+    EXPECT_TRUE(logs_in(b, second)) << b.world->daemon_log();
+    EXPECT_FALSE(logs_in(b, first));
+}
+
+TEST_F(FleetTest, ADatabaseOfANewerSchemaIsRefusedAndTheReplicaKept) {
+    const Host& a = add_host("web-1");
+    const std::string token = create(a, {"ci"});
+    ASSERT_EQ(a.world->stop_daemon(), 0);
+    ASSERT_EQ(pg->psql("UPDATE apitoken_fleet.meta SET value = '99' WHERE key = "
+                       "'schema_version'")
+                  .exit_code,
+              0);
+    a.world->start_daemon(); // within the grace of its last sync: serves
+    EXPECT_TRUE(eventually(
+        [&] { return contains(fleet_state(a).value("problem", ""), "newer than this apitoken"); }));
+    EXPECT_TRUE(logs_in(a, token));
+}
+
+} // namespace
+} // namespace apitoken::testing
