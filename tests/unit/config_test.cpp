@@ -142,6 +142,33 @@ TEST(ConfigParse, EveryKeyIsParsed) {
     EXPECT_EQ(config.expiry_warning, days{14});
 }
 
+TEST(ConfigParse, FleetKeysAreParsedAndFleetModeIsOffUntilADatabaseIsNamed) {
+    EXPECT_FALSE(parse("").fleet());
+    EXPECT_FALSE(parse("fleet_database =").fleet());
+    const Config c = parse("fleet_database = host=/run/pg dbname=tokens sslmode=verify-full\n"
+                           "fleet_host_name = web-1.example.com\n"
+                           "fleet_offline_grace = 2h\n"
+                           "fleet_poll_interval = 10s\n"
+                           "fleet_create_scope = this-host\n"
+                           "fleet_match_uid = no\n");
+    EXPECT_TRUE(c.fleet());
+    EXPECT_EQ(c.fleet_database, "host=/run/pg dbname=tokens sslmode=verify-full");
+    EXPECT_EQ(c.fleet_host_name, "web-1.example.com");
+    EXPECT_EQ(c.fleet_offline_grace, hours{2});
+    EXPECT_EQ(c.fleet_poll_interval, seconds{10});
+    EXPECT_TRUE(c.fleet_create_scope_this_host);
+    EXPECT_FALSE(c.fleet_match_uid);
+}
+
+TEST(ConfigParse, BadFleetValuesAreRefusedWithTheReason) {
+    EXPECT_NE(error_of("fleet_host_name = web_1/x").find("not a host name"), std::string::npos);
+    EXPECT_NE(error_of("fleet_create_scope = everywhere").find("not fleet or this-host"),
+              std::string::npos);
+    EXPECT_NE(error_of("fleet_poll_interval = 2h").find("fleet_poll_interval"), std::string::npos);
+    EXPECT_NE(error_of("fleet_database = a\x01b").find("not a libpq connection string"),
+              std::string::npos);
+}
+
 TEST(ConfigParse, WhitespaceAroundKeyAndValueIsIgnored) {
     const Config config = parse(" \t workers \t=\t 4 \r\n"
                                 "queue_size=7\n"
@@ -570,7 +597,7 @@ TEST(ExampleConfig, ListsEveryKeyAtItsDefault) {
         }
         uncommented += line + "\n";
     }
-    EXPECT_EQ(keys, 20U) << "every key, once (duplicates and unknown keys fail the parse)";
+    EXPECT_EQ(keys, 26U) << "every key, once (duplicates and unknown keys fail the parse)";
     EXPECT_EQ(parse_config(uncommented, path.string()), Config{});
 }
 
