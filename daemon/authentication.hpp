@@ -107,8 +107,8 @@ private:
     std::vector<DurableUse> durable_uses_; // waiting for one commit
     std::string host_name_;                // for tokens limited to some hosts
     const ReplicaGate* gate_ = nullptr;
-    std::string dummy_hash_;               // verified against when there is no real hash, so
-                                           // unknown ids and users cost the same time
+    std::string dummy_hash_; // verified against when there is no real hash, so
+                             // unknown ids and users cost the same time
 };
 
 } // namespace apitoken::daemon

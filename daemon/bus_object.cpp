@@ -1,7 +1,5 @@
 #include "daemon/bus_object.hpp"
 
-#include "daemon/fleet_replica.hpp"
-
 #include "daemon/bus_import_method.hpp"
 #include "daemon/bus_leak_methods.hpp"
 #include "daemon/bus_method_support.hpp"

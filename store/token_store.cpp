@@ -98,8 +98,7 @@ std::size_t TokenStore::count(std::string_view user) const {
 }
 
 void TokenStore::revoke(std::string_view user, const TokenId& id, std::optional<uid_t> uid) {
-    impl_->published_write(
-        [&](Txn& txn) { impl_->remove(txn, impl_->owned(txn, user, id, uid)); });
+    impl_->published_write([&](Txn& txn) { impl_->remove(txn, impl_->owned(txn, user, id, uid)); });
 }
 
 std::size_t TokenStore::revoke_all(std::string_view user, std::optional<uid_t> uid) {

@@ -4,11 +4,16 @@
 
 #include <filesystem>
 #include <stdexcept>
+#include <string_view>
 
 namespace apitoken::testing {
 namespace {
 
-const std::string kBin = "/usr/lib/postgresql/15/bin/";
+constexpr std::string_view kPgBin = "/usr/lib/postgresql/15/bin/";
+
+std::string pg_program(std::string_view name) {
+    return std::string(kPgBin) + std::string(name);
+}
 
 void require_ok(const ProcessResult& r, const std::string& what) {
     if (r.exit_code != 0) {
@@ -23,8 +28,8 @@ PgCluster::PgCluster() : dir_("apitoken-pg") {
     // The daemons (another uid) reach the socket through this directory.
     std::filesystem::permissions(dir_.path(), std::filesystem::perms(0755));
     require_ok(run_process({"chown", "postgres:postgres", dir_.path().string()}), "chown");
-    require_ok(as_postgres({kBin + "initdb", "-D", (dir_.path() / "data").string(), "--auth=trust",
-                            "-U", "postgres", "--no-sync", "-E", "UTF8"}),
+    require_ok(as_postgres({pg_program("initdb"), "-D", (dir_.path() / "data").string(),
+                            "--auth=trust", "-U", "postgres", "--no-sync", "-E", "UTF8"}),
                "initdb");
     start();
 }
@@ -37,10 +42,10 @@ PgCluster::~PgCluster() {
 }
 
 bool PgCluster::available() {
-    return ::access((kBin + "initdb").c_str(), X_OK) == 0;
+    return ::access((pg_program("initdb")).c_str(), X_OK) == 0;
 }
 
-ProcessResult PgCluster::as_postgres(const std::vector<std::string>& argv) const {
+ProcessResult PgCluster::as_postgres(const std::vector<std::string>& argv) {
     std::vector<std::string> full{"runuser", "-u", "postgres", "--"};
     full.insert(full.end(), argv.begin(), argv.end());
     return run_process(full, {}, std::chrono::seconds(120));
@@ -50,8 +55,8 @@ void PgCluster::start() {
     const std::string options = "-c listen_addresses='' -c unix_socket_directories='" +
                                 dir_.path().string() + "' -c fsync=off";
     require_ok(
-        as_postgres({kBin + "pg_ctl", "-D", (dir_.path() / "data").string(), "-o", options, "-l",
-                     (dir_.path() / "server.log").string(), "-w", "-t", "120", "start"}),
+        as_postgres({pg_program("pg_ctl"), "-D", (dir_.path() / "data").string(), "-o", options,
+                     "-l", (dir_.path() / "server.log").string(), "-w", "-t", "120", "start"}),
         "pg_ctl start");
     running_ = true;
 }
@@ -60,8 +65,8 @@ void PgCluster::stop() {
     if (!running_) {
         return;
     }
-    require_ok(as_postgres({kBin + "pg_ctl", "-D", (dir_.path() / "data").string(), "-m", "fast",
-                            "-w", "-t", "120", "stop"}),
+    require_ok(as_postgres({pg_program("pg_ctl"), "-D", (dir_.path() / "data").string(), "-m",
+                            "fast", "-w", "-t", "120", "stop"}),
                "pg_ctl stop");
     running_ = false;
 }
@@ -71,7 +76,7 @@ std::string PgCluster::conninfo() const {
 }
 
 ProcessResult PgCluster::psql(const std::string& sql) const {
-    return as_postgres({kBin + "psql", "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h",
+    return as_postgres({pg_program("psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h",
                         dir_.path().string(), "-U", "postgres", "-d", "postgres", "-c", sql});
 }
 

@@ -30,7 +30,7 @@ public:
     ProcessResult psql(const std::string& sql) const;
 
 private:
-    [[nodiscard]] ProcessResult as_postgres(const std::vector<std::string>& argv) const;
+    static ProcessResult as_postgres(const std::vector<std::string>& argv);
 
     TempDir dir_;
     bool running_ = false;
