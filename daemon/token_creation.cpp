@@ -61,7 +61,6 @@ store::TokenRequest TokenManager::token_request(const Caller& caller, const Crea
                                                 store::TimePoint now) {
     const Target target = access_.resolve(caller, request.user, Action::Manage, true);
     check_description(request.description);
-    check_hosts(request.hosts);
     store::TokenRequest wanted{.user = target.name,
                                .uid = *target.uid,
                                .name = request.name,
@@ -70,7 +69,8 @@ store::TokenRequest TokenManager::token_request(const Caller& caller, const Crea
                                .description = request.description,
                                .sources = policy_sources(request.sources),
                                .max_uses = request.max_uses,
-                               .hosts = request.hosts,
+                               .hosts = policy_hosts(config_, request.hosts, request.max_uses,
+                                                     target.caller_acts_for_anyone),
                                .created_by = caller.uid};
     purge_orphans(target);
     precheck_create(target, request.name);

@@ -173,8 +173,8 @@ void TokenManager::rename_token(const Caller& caller, const std::string& user,
 // counts from the token's creation: updating it cannot stretch a token's
 // life past max_lifetime (that takes a rotation, with a new secret).
 store::TokenUpdate TokenManager::checked_update(const store::TokenRecord& record,
-                                                const TokenChanges& changes,
-                                                store::TimePoint now) const {
+                                                const TokenChanges& changes, store::TimePoint now,
+                                                bool caller_is_admin) const {
     store::TokenUpdate update;
     if (changes.name) {
         require_valid(store::token_name_problem(*changes.name));
@@ -191,8 +191,7 @@ store::TokenUpdate TokenManager::checked_update(const store::TokenRecord& record
         update.sources = policy_sources(*changes.sources);
     }
     if (changes.hosts) {
-        check_hosts(*changes.hosts);
-        update.hosts = changes.hosts;
+        update.hosts = policy_hosts(config_, *changes.hosts, record.max_uses, caller_is_admin);
     }
     if (changes.expires) {
         if (*changes.expires == ipc::kExpiresDefault) {
@@ -207,7 +206,8 @@ store::TokenRecord TokenManager::update_token(const Caller& caller, const std::s
                                               const std::string& id, const TokenChanges& changes) {
     const Target target = access_.resolve(caller, user, Action::Manage, false);
     const store::TokenRecord before = owned_token(target, id);
-    const store::TokenUpdate update = checked_update(before, changes, now_seconds());
+    const store::TokenUpdate update =
+        checked_update(before, changes, now_seconds(), target.caller_acts_for_anyone);
     store::TokenRecord after = store_.update(target.name, before.id, update, account_of(target));
     log_.record(
         AuditEvent::TokenUpdated,

@@ -124,7 +124,8 @@ private:
     [[nodiscard]] store::TokenRecord owned_token(const Target& target, const std::string& id) const;
     [[nodiscard]] store::TokenUpdate checked_update(const store::TokenRecord& record,
                                                     const TokenChanges& changes,
-                                                    store::TimePoint now) const;
+                                                    store::TimePoint now,
+                                                    bool caller_is_admin) const;
     [[nodiscard]] std::vector<ListedToken> visible_tokens(const Target& target) const;
 
     const Config& config_;

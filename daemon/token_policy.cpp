@@ -1,6 +1,7 @@
 #include "daemon/token_policy.hpp"
 
 #include "daemon/api_error.hpp"
+#include "daemon/use_policy.hpp"
 #include "ipc/bus_api.hpp"
 #include "store/name_rules.hpp"
 #include "store/network_rules.hpp"
@@ -109,6 +110,32 @@ void check_description(const std::string& description) {
 
 void check_hosts(const std::vector<std::string>& hosts) {
     require_valid(store::hosts_problem(hosts));
+}
+
+std::vector<std::string> policy_hosts(const Config& config, std::vector<std::string> hosts,
+                                      std::uint64_t max_uses, bool caller_is_admin) {
+    check_hosts(hosts);
+    if (!config.fleet()) {
+        return hosts;
+    }
+    const std::string here = fleet_host_name(config);
+    if (config.fleet_create_scope_this_host) {
+        if (hosts.empty()) {
+            hosts = {here};
+        } else if (!caller_is_admin && hosts != std::vector<std::string>{here}) {
+            throw ApiError(Error::InvalidArgument,
+                           "fleet_create_scope = this-host: a token made here is for this host (" +
+                               here + ") only; an admin can widen it");
+        }
+    }
+    const bool one_host =
+        hosts.size() == 1 && hosts.front().find_first_of("*?[") == std::string::npos;
+    if (max_uses != 0 && !one_host) {
+        throw ApiError(Error::InvalidArgument,
+                       "in fleet mode a token with a use limit must name exactly one host "
+                       "(--host=NAME, no wildcards): each host counts uses on its own replica");
+    }
+    return hosts;
 }
 
 } // namespace apitoken::daemon

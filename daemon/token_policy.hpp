@@ -39,6 +39,15 @@ inline constexpr std::int64_t kLatestExpiry = 253402300799;
 void check_description(const std::string& description);
 void check_hosts(const std::vector<std::string>& hosts);
 
+// The hosts a token may name (valid globs), and in fleet mode: with
+// fleet_create_scope = this-host, none means this host, and only an admin
+// (`caller_is_admin`) may name others; a token with a use limit
+// (`max_uses`) names exactly one host, no wildcards, so that no two hosts
+// spend the same use (each counts on its own replica).
+[[nodiscard]] std::vector<std::string> policy_hosts(const Config& config,
+                                                    std::vector<std::string> hosts,
+                                                    std::uint64_t max_uses, bool caller_is_admin);
+
 // InvalidArgument with `problem` (a *_problem sentence), unless it is "".
 void require_valid(const std::string& problem);
 

@@ -4,6 +4,7 @@
 #include "fleet/pg_connection.hpp"
 #include "fleet/record_wire.hpp"
 
+#include <nlohmann/json.hpp>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -44,8 +45,23 @@ std::uint64_t to_u64(const std::string& text) {
     return text.empty() ? 0 : std::stoull(text);
 }
 
+// The hosts column (array_to_json), which replicas obey: the database
+// checks it against the writer's role, not the copy inside the record.
+std::optional<std::vector<std::string>> hosts_of(const std::string& json_text) {
+    try {
+        const auto parsed = nlohmann::json::parse(json_text);
+        if (parsed.is_null()) {
+            return std::vector<std::string>{};
+        }
+        return parsed.get<std::vector<std::string>>();
+    } catch (const nlohmann::json::exception&) {
+        return std::nullopt;
+    }
+}
+
 // One row of the change log or of the tokens table as a store change.
-void add_row(ChangeBatch& batch, const std::string& id_hex, const std::string& record_text) {
+void add_row(ChangeBatch& batch, const std::string& id_hex, const std::string& record_text,
+             const std::string& hosts_json) {
     const auto id = store::TokenId::from_hex(id_hex);
     if (!id) {
         ++batch.undecodable;
@@ -56,10 +72,12 @@ void add_row(ChangeBatch& batch, const std::string& id_hex, const std::string& r
         return;
     }
     auto record = record_from_wire(*id, record_text);
-    if (!record) {
+    auto hosts = hosts_of(hosts_json);
+    if (!record || !hosts) {
         ++batch.undecodable;
         return;
     }
+    record->hosts = std::move(*hosts);
     batch.changes.push_back({*id, std::move(record)});
 }
 
@@ -175,20 +193,21 @@ private:
             snapshot();
         }
         for (;;) {
-            const auto rows = pg_.exec(
-                "SELECT seq, token_id, CASE WHEN record IS NULL THEN NULL ELSE "
-                "'\\x' || encode(record, 'hex') END FROM apitoken_fleet.changes WHERE seq > $1 "
-                "ORDER BY seq LIMIT " +
-                    std::to_string(kPageSize),
-                {std::to_string(*owner_.position_)});
+            const auto rows =
+                pg_.exec("SELECT seq, token_id, CASE WHEN record IS NULL THEN NULL ELSE "
+                         "'\\x' || encode(record, 'hex') END, array_to_json(hosts)::text "
+                         "FROM apitoken_fleet.changes WHERE seq > $1 "
+                         "ORDER BY seq LIMIT " +
+                             std::to_string(kPageSize),
+                         {std::to_string(*owner_.position_)});
             const int count = PQntuples(rows.get());
             if (count == 0) {
                 return;
             }
             ChangeBatch batch;
             for (int row = 0; row < count; ++row) {
-                add_row(batch, PgConnection::value(rows, row, 1),
-                        PgConnection::value(rows, row, 2));
+                add_row(batch, PgConnection::value(rows, row, 1), PgConnection::value(rows, row, 2),
+                        PgConnection::value(rows, row, 3));
             }
             batch.seq = to_u64(PgConnection::value(rows, count - 1, 0));
             deliver(std::move(batch));
@@ -206,13 +225,14 @@ private:
         in_transaction(pg_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [&] {
             const auto end = pg_.exec("SELECT coalesce(max(seq), 0) FROM apitoken_fleet.changes");
             batch.seq = to_u64(PgConnection::value(end, 0, 0));
-            const auto rows = pg_.exec(
-                "SELECT id, '\\x' || encode(record, 'hex') FROM apitoken_fleet.tokens ORDER BY id");
+            const auto rows =
+                pg_.exec("SELECT id, '\\x' || encode(record, 'hex'), array_to_json(hosts)::text "
+                         "FROM apitoken_fleet.tokens ORDER BY id");
             const int count = PQntuples(rows.get());
             batch.changes.reserve(static_cast<std::size_t>(count));
             for (int row = 0; row < count; ++row) {
-                add_row(batch, PgConnection::value(rows, row, 0),
-                        PgConnection::value(rows, row, 1));
+                add_row(batch, PgConnection::value(rows, row, 0), PgConnection::value(rows, row, 1),
+                        PgConnection::value(rows, row, 2));
             }
         });
         deliver(std::move(batch));

@@ -4,8 +4,13 @@ namespace apitoken::fleet {
 namespace {
 
 // Version 1. Hosts never write tables: they call the functions, which
-// record the writing role (session_user) next to the host name they give,
-// append to the change log and announce the change in one step.
+// record the writing role (session_user) next to the host name, append to
+// the change log and announce the change in one step. A host role (member
+// of apitoken_host, not of apitoken_fleet_admin) writes in its own name
+// only, creates and changes only tokens for itself alone, and revokes only
+// tokens it could authenticate: a compromised host cannot mint or take
+// over tokens for the rest of the fleet. The hosts column is what
+// replicas obey (not the copy inside the record).
 constexpr const char* kSchemaV1 = R"sql(
 CREATE SCHEMA IF NOT EXISTS apitoken_fleet;
 CREATE TABLE apitoken_fleet.meta (key text PRIMARY KEY, value text NOT NULL);
@@ -13,7 +18,7 @@ CREATE TABLE apitoken_fleet.tokens (
     id text PRIMARY KEY CHECK (id ~ '^[0-9a-f]{12}$'),
     user_name text NOT NULL,
     hosts text[] NOT NULL,
-    record bytea NOT NULL,
+    record bytea NOT NULL CHECK (octet_length(record) <= 65536),
     made_by_host text NOT NULL,
     made_by_role text NOT NULL DEFAULT session_user,
     updated_at timestamptz NOT NULL DEFAULT now());
@@ -21,51 +26,96 @@ CREATE TABLE apitoken_fleet.changes (
     seq bigserial PRIMARY KEY,
     token_id text NOT NULL,
     op text NOT NULL CHECK (op IN ('upsert', 'delete')),
+    hosts text[],
     record bytea,
     host text NOT NULL,
     role text NOT NULL DEFAULT session_user,
     at timestamptz NOT NULL DEFAULT now());
+-- Whether the calling role is a host role, held to its own scope.
+CREATE FUNCTION apitoken_fleet.restricted_host() RETURNS boolean
+LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+    SELECT NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user)
+       AND EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'apitoken_host')
+       AND pg_has_role(session_user, 'apitoken_host', 'MEMBER')
+       AND NOT (EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'apitoken_fleet_admin')
+                AND pg_has_role(session_user, 'apitoken_fleet_admin', 'MEMBER'))
+$$;
+-- Whether host `p_host` is within `p_hosts` (globs: * ? [...]; empty: every
+-- host), as apitokend matches them (the whole name or its first label).
+CREATE FUNCTION apitoken_fleet.host_in(p_host text, p_hosts text[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT cardinality(p_hosts) = 0 OR EXISTS (
+        SELECT 1 FROM unnest(p_hosts) AS g,
+             LATERAL (SELECT '^' || replace(replace(regexp_replace(g, '([.+^$(){}|\\])', '\\\1', 'g'),
+                                                    '*', '.*'), '?', '.') || '$' AS re) AS r
+        WHERE p_host ~ r.re OR split_part(p_host, '.', 1) ~ r.re)
+$$;
+CREATE FUNCTION apitoken_fleet.check_writer(p_host text) RETURNS void
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF apitoken_fleet.restricted_host() AND p_host <> session_user THEN
+        RAISE EXCEPTION 'host role % may write only in its own name, not as %',
+            session_user, p_host USING ERRCODE = 'insufficient_privilege';
+    END IF;
+END $$;
 CREATE FUNCTION apitoken_fleet.put_token(p_id text, p_user text, p_hosts text[],
                                          p_record bytea, p_host text)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
-DECLARE s bigint;
+DECLARE s bigint; old_hosts text[];
 BEGIN
     -- One writer at a time until commit: sequence numbers then commit in
     -- order, so a follower that read up to N never misses a smaller one.
     PERFORM pg_advisory_xact_lock(hashtext('apitoken_fleet.changes'));
+    PERFORM apitoken_fleet.check_writer(p_host);
+    IF apitoken_fleet.restricted_host() THEN
+        SELECT hosts INTO old_hosts FROM apitoken_fleet.tokens WHERE id = p_id;
+        IF p_hosts IS DISTINCT FROM ARRAY[session_user::text]
+           OR (FOUND AND old_hosts IS DISTINCT FROM ARRAY[session_user::text]) THEN
+            RAISE EXCEPTION 'host role % may only make and change tokens for itself alone '
+                '(--host=%); tokens for other hosts are made on an apitoken_fleet_admin host',
+                session_user, session_user USING ERRCODE = 'insufficient_privilege';
+        END IF;
+    END IF;
     INSERT INTO apitoken_fleet.tokens (id, user_name, hosts, record, made_by_host)
     VALUES (p_id, p_user, p_hosts, p_record, p_host)
     ON CONFLICT (id) DO UPDATE SET user_name = EXCLUDED.user_name, hosts = EXCLUDED.hosts,
         record = EXCLUDED.record, made_by_host = EXCLUDED.made_by_host,
         made_by_role = session_user, updated_at = now();
-    INSERT INTO apitoken_fleet.changes (token_id, op, record, host)
-    VALUES (p_id, 'upsert', p_record, p_host) RETURNING seq INTO s;
+    INSERT INTO apitoken_fleet.changes (token_id, op, hosts, record, host)
+    VALUES (p_id, 'upsert', p_hosts, p_record, p_host) RETURNING seq INTO s;
     PERFORM pg_notify('apitoken_changes', s::text);
     RETURN s;
 END $$;
 CREATE FUNCTION apitoken_fleet.delete_token(p_id text, p_host text)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
-DECLARE s bigint;
+DECLARE s bigint; old_hosts text[];
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('apitoken_fleet.changes'));
-    DELETE FROM apitoken_fleet.tokens WHERE id = p_id;
+    PERFORM apitoken_fleet.check_writer(p_host);
+    SELECT hosts INTO old_hosts FROM apitoken_fleet.tokens WHERE id = p_id;
     IF NOT FOUND THEN
         RETURN 0;
     END IF;
+    IF apitoken_fleet.restricted_host() AND NOT apitoken_fleet.host_in(session_user, old_hosts) THEN
+        RAISE EXCEPTION 'host role % may not revoke a token that is not valid on it',
+            session_user USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    DELETE FROM apitoken_fleet.tokens WHERE id = p_id;
     INSERT INTO apitoken_fleet.changes (token_id, op, host) VALUES (p_id, 'delete', p_host)
     RETURNING seq INTO s;
     PERFORM pg_notify('apitoken_changes', s::text);
     RETURN s;
 END $$;
 -- Deletes the change log up to `p_through` (never its last entry); hosts
--- behind it resynchronise from a snapshot.
+-- behind it resynchronise from a snapshot. For the owner (a cron job).
 CREATE FUNCTION apitoken_fleet.prune_changes(p_through bigint)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE last bigint; upto bigint;
 BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('apitoken_fleet.changes'));
     SELECT coalesce(max(seq), 0) INTO last FROM apitoken_fleet.changes;
     upto := least(p_through, last - 1);
     DELETE FROM apitoken_fleet.changes WHERE seq <= upto;
@@ -83,6 +133,13 @@ BEGIN
             TO apitoken_host;
         GRANT EXECUTE ON FUNCTION apitoken_fleet.put_token(text, text, text[], bytea, text),
             apitoken_fleet.delete_token(text, text) TO apitoken_host;
+    END IF;
+    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'apitoken_fleet_admin') THEN
+        GRANT USAGE ON SCHEMA apitoken_fleet TO apitoken_fleet_admin;
+        GRANT SELECT ON apitoken_fleet.meta, apitoken_fleet.tokens, apitoken_fleet.changes
+            TO apitoken_fleet_admin;
+        GRANT EXECUTE ON FUNCTION apitoken_fleet.put_token(text, text, text[], bytea, text),
+            apitoken_fleet.delete_token(text, text) TO apitoken_fleet_admin;
     END IF;
 END $$;
 INSERT INTO apitoken_fleet.meta VALUES ('schema_version', '1');

@@ -62,10 +62,11 @@ protected:
 
     // A host of the fleet, started and synced (READY=1 comes after the
     // first sync).
-    Host& add_host(const std::string& name, const std::string& extra = "") {
+    Host& add_host(const std::string& name, const std::string& extra = "",
+                   const std::string& role = "postgres") {
         Host& host = hosts.emplace_back(Host{name, std::make_unique<TestWorld>()});
         host.world->write_pam_service("sshd", "auth required " APITOKEN_PAM_MODULE "\n");
-        host.world->set_config("fleet_database = " + pg->conninfo() +
+        host.world->set_config("fleet_database = " + pg->conninfo(role) +
                                "\nfleet_host_name = " + name +
                                "\nfleet_poll_interval = 2s\nusage_flush_interval = 1s\n"
                                "throttle_max_failures = 1000\n" +
@@ -224,6 +225,63 @@ TEST_F(FleetTest, ADatabaseOfANewerSchemaIsRefusedAndTheReplicaKept) {
     EXPECT_TRUE(eventually(
         [&] { return contains(fleet_state(a).value("problem", ""), "newer than this apitoken"); }));
     EXPECT_TRUE(logs_in(a, token));
+}
+
+// Each host logs in with a role of its own. A host role (apitoken_host)
+// writes only in its own name and only tokens for itself alone; an
+// apitoken_fleet_admin host (here the superuser's) makes fleet-wide ones.
+// Neither writes a table directly.
+TEST_F(FleetTest, AHostRoleWritesOnlyForItselfAndNeverTheTablesThemselves) {
+    const ProcessResult roles =
+        pg->psql("CREATE ROLE apitoken_host NOLOGIN; CREATE ROLE apitoken_fleet_admin NOLOGIN; "
+                 "CREATE ROLE \"web-1\" LOGIN IN ROLE apitoken_host; "
+                 "CREATE ROLE \"web-2\" LOGIN IN ROLE apitoken_host;");
+    ASSERT_EQ(roles.exit_code, 0) << roles.err;
+    hosts.reserve(3);
+    const Host& admin = add_host("admin-1"); // creates the schema and its grants
+    const Host& web = add_host("web-1", "", "web-1");
+
+    // Fleet-wide from a host role: refused by the database, nothing made.
+    const ProcessResult wide = ctl(web, web.world->alice, {"create", "wide"});
+    EXPECT_NE(wide.exit_code, 0);
+    EXPECT_TRUE(contains(wide.err, "may only make and change tokens for itself")) << wide.err;
+    EXPECT_FALSE(contains(ctl(web, web.world->alice, {"list"}).out, "wide"));
+    const std::string own = create(web, {"own", "--host=web-1"});
+    EXPECT_TRUE(logs_in(web, own));
+
+    // A fleet-wide token from the admin host reaches web-1, whose user may
+    // revoke it there (it is valid there); the revocation reaches admin-1.
+    const std::string shared = create(admin, {"shared"});
+    ASSERT_TRUE(eventually([&] { return logs_in(web, shared); })) << web.world->daemon_log();
+    EXPECT_FALSE(logs_in(admin, own));
+    ASSERT_EQ(ctl(web, web.world->alice, {"revoke", id_of(shared)}).exit_code, 0);
+    EXPECT_TRUE(eventually([&] { return !logs_in(admin, shared); }));
+
+    // What a compromised web-1 could try with its role, straight in SQL.
+    const std::string record = "'\\x00'::bytea";
+    EXPECT_TRUE(contains(pg->psql("INSERT INTO apitoken_fleet.tokens VALUES ('aaaaaaaaaaaa', "
+                                  "'root', '{}', " +
+                                      record + ", 'web-1')",
+                                  "web-1")
+                             .err,
+                         "permission denied"));
+    EXPECT_TRUE(contains(pg->psql("SELECT apitoken_fleet.put_token('aaaaaaaaaaaa', 'root', "
+                                  "'{}', " +
+                                      record + ", 'web-1')",
+                                  "web-1")
+                             .err,
+                         "itself alone"));
+    EXPECT_TRUE(contains(pg->psql("SELECT apitoken_fleet.put_token('aaaaaaaaaaaa', 'root', "
+                                  "ARRAY['web-2'], " +
+                                      record + ", 'web-2')",
+                                  "web-1")
+                             .err,
+                         "only in its own name"));
+    EXPECT_TRUE(contains(pg->psql("SELECT apitoken_fleet.put_token('" + id_of(own) +
+                                      "', 'alice', ARRAY['web-1'], " + record + ", 'web-1')",
+                                  "web-2")
+                             .err,
+                         "only in its own name"));
 }
 
 } // namespace

@@ -71,13 +71,13 @@ void PgCluster::stop() {
     running_ = false;
 }
 
-std::string PgCluster::conninfo() const {
-    return "host=" + dir_.path().string() + " dbname=postgres user=postgres";
+std::string PgCluster::conninfo(const std::string& role) const {
+    return "host=" + dir_.path().string() + " dbname=postgres user=" + role;
 }
 
-ProcessResult PgCluster::psql(const std::string& sql) const {
+ProcessResult PgCluster::psql(const std::string& sql, const std::string& role) const {
     return as_postgres({pg_program("psql"), "-X", "-q", "-t", "-A", "-v", "ON_ERROR_STOP=1", "-h",
-                        dir_.path().string(), "-U", "postgres", "-d", "postgres", "-c", sql});
+                        dir_.path().string(), "-U", role, "-d", "postgres", "-c", sql});
 }
 
 } // namespace apitoken::testing

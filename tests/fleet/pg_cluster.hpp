@@ -24,10 +24,11 @@ public:
 
     void start();
     void stop();
-    // The libpq connection string of the database, as the superuser.
-    [[nodiscard]] std::string conninfo() const;
-    // Runs SQL through psql as the superuser; its output (tuples only).
-    ProcessResult psql(const std::string& sql) const;
+    // The libpq connection string of the database, as `role`.
+    [[nodiscard]] std::string conninfo(const std::string& role = "postgres") const;
+    // Runs SQL through psql as `role`; its output (tuples only).
+    [[nodiscard]] ProcessResult psql(const std::string& sql,
+                                     const std::string& role = "postgres") const;
 
 private:
     static ProcessResult as_postgres(const std::vector<std::string>& argv);
