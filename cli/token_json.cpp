@@ -48,6 +48,7 @@ json token_json(const ipc::TokenInfo& t, std::int64_t now) {
             {key::kMaxUses, t.max_uses == 0 ? json(nullptr) : json(t.max_uses)},
             {key::kLastService, optional_text(t.last_service)},
             {key::kLastRhost, optional_text(t.last_rhost)},
+            {key::kLastHost, optional_text(t.last_host)},
             {key::kServices, t.services},
             {key::kSources, t.sources},
             {key::kHosts, t.hosts},

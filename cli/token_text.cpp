@@ -44,6 +44,9 @@ std::string last_used_line(const ipc::TokenInfo& t, std::int64_t now) {
     if (!t.last_rhost.empty()) {
         line += ", from " + shown(t.last_rhost);
     }
+    if (!t.last_host.empty()) {
+        line += ", on host " + shown(t.last_host);
+    }
     return line;
 }
 

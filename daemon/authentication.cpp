@@ -497,6 +497,13 @@ void Authenticator::commit_durable_uses() {
         }
         return;
     }
+    std::vector<store::UsageEvent> counted;
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        if (verdicts[i] == store::UseVerdict::Counted) {
+            counted.push_back(uses[i]);
+        }
+    }
+    usage_.note_written(counted);
     for (std::size_t i = 0; i < batch.size(); ++i) {
         Pending& p = *batch[i].pending;
         if (verdicts[i] == store::UseVerdict::Exhausted) {

@@ -114,8 +114,10 @@ int on_list_tokens_ex(sd_bus_message* m, void* userdata, sd_bus_error* error) {
                 TokenManager& manager = self.service().management();
                 std::vector<ipc::Dictionary> tokens;
                 for (const auto& token : manager.list_tokens(caller, user, filter)) {
-                    tokens.push_back(ipc::dictionary_of(full_info_of(
-                        token.record, token.orphaned, manager.expiring_soon(token.record))));
+                    ipc::TokenInfo info = full_info_of(token.record, token.orphaned,
+                                                       manager.expiring_soon(token.record));
+                    info.last_host = token.last_host;
+                    tokens.push_back(ipc::dictionary_of(info));
                 }
                 int r = 0;
                 const MessagePtr reply = new_reply(call, r);

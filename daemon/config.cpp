@@ -366,6 +366,11 @@ constexpr std::array kRules{
             [](Config& c, std::string_view v) {
                 return set_duration(v, seconds{1}, std::chrono::hours{1}, c.fleet_poll_interval);
             }},
+    KeyRule{"fleet_usage_flush_interval",
+            [](Config& c, std::string_view v) {
+                return set_duration(v, seconds{1}, std::chrono::hours{1},
+                                    c.fleet_usage_flush_interval);
+            }},
     KeyRule{"fleet_create_scope",
             [](Config& c, std::string_view v) {
                 return set_create_scope(v, c.fleet_create_scope_this_host);

@@ -194,6 +194,10 @@ private:
         }
         service_->authentication().set_replica_gate(fleet_.get());
         fleet_timer_ = add_timer(config_.fleet_poll_interval, [this] { fleet_->tick(); });
+        service_->usage().set_observer(
+            [this](std::span<const store::UsageEvent> uses) { fleet_->count_uses(uses); });
+        fleet_usage_timer_ =
+            add_timer(config_.fleet_usage_flush_interval, [this] { fleet_->flush_usage(); });
     }
 
     // Someone removed or replaced the state directory: what the daemon
@@ -264,6 +268,7 @@ private:
     EventSource flush_timer_;
     EventSource purge_timer_;
     EventSource fleet_timer_;
+    EventSource fleet_usage_timer_;
 };
 
 } // namespace

@@ -96,6 +96,25 @@ void FleetReplica::tick() {
     }
 }
 
+void FleetReplica::count_uses(std::span<const store::UsageEvent> uses) {
+    for (const auto& use : uses) {
+        fleet::UsageDelta& sum = local_uses_[use.id];
+        ++sum.count;
+        if (use.when >= sum.last_used) {
+            sum.last_used = use.when;
+            sum.service = use.service;
+            sum.rhost = use.rhost;
+        }
+    }
+}
+
+void FleetReplica::flush_usage() {
+    if (!local_uses_.empty()) {
+        follower_->send_usage(local_uses_);
+        local_uses_.clear();
+    }
+}
+
 int FleetReplica::on_news(sd_event_source* /*source*/, int /*fd*/, std::uint32_t /*events*/,
                           void* userdata) {
     auto& self = *static_cast<FleetReplica*>(userdata);
@@ -119,6 +138,9 @@ void FleetReplica::take_news() {
         store_.forget_queued_revocations(news.revoked);
         log_.info("fleet: " + std::to_string(news.revoked.size()) +
                   " revocation(s) queued while the fleet database was unreachable are in it now");
+    }
+    if (!news.usage.empty()) {
+        store_.put_fleet_usage(news.usage);
     }
     if (news.heard) {
         heard(now_seconds());

@@ -42,6 +42,10 @@ public:
     [[nodiscard]] ipc::Dictionary state() const;
     // Every poll interval: queued revocations to the follower.
     void tick();
+    // This host's uses (once on disk), summed until flush_usage().
+    void count_uses(std::span<const store::UsageEvent> uses);
+    // Every fleet_usage_flush_interval: the sums to the follower.
+    void flush_usage();
     [[nodiscard]] const std::string& host_name() const noexcept { return host_name_; }
 
 private:
@@ -65,6 +69,7 @@ private:
     std::optional<store::TimePoint> offline_since_;
     std::optional<store::TimePoint> last_sync_;
     std::uint64_t seq_ = 0;
+    fleet::UsageDeltas local_uses_;
     mutable bool fail_closed_logged_ = false;
 };
 

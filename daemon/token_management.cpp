@@ -82,7 +82,32 @@ std::vector<ListedToken> TokenManager::visible_tokens(const Target& target) cons
             listed.push_back({std::move(record), orphaned});
         }
     }
+    if (config_.fleet()) {
+        for (auto& token : listed) {
+            with_fleet_usage(token);
+        }
+    }
     return listed;
+}
+
+// The fleet's sum lags this host's own uses by a flush and a poll: the
+// larger count and the later use are the truer ones.
+void TokenManager::with_fleet_usage(ListedToken& token) const {
+    store::TokenRecord& record = token.record;
+    const auto fleet = store_.fleet_usage(record.id);
+    if (record.last_used) {
+        token.last_host = fleet_host_name(config_);
+    }
+    if (!fleet) {
+        return;
+    }
+    record.use_count = std::max(record.use_count, fleet->use_count);
+    if (!record.last_used || fleet->last_used > *record.last_used) {
+        record.last_used = fleet->last_used;
+        record.last_service = fleet->service;
+        record.last_rhost = fleet->rhost;
+        token.last_host = fleet->host;
+    }
 }
 
 std::vector<ListedToken> TokenManager::list_tokens(const Caller& caller, const std::string& user,

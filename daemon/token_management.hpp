@@ -60,6 +60,9 @@ struct TokenFilter {
 struct ListedToken {
     store::TokenRecord record;
     bool orphaned = false;
+    // Fleet mode: the host of the last use; the record's usage fields are
+    // then the fleet's (the sum of every host's uses, as last heard).
+    std::string last_host{};
 };
 
 // Creating, listing, changing, rotating and revoking tokens, for a caller
@@ -127,6 +130,7 @@ private:
                                                     store::TimePoint now,
                                                     bool caller_is_admin) const;
     [[nodiscard]] std::vector<ListedToken> visible_tokens(const Target& target) const;
+    void with_fleet_usage(ListedToken& token) const;
 
     const Config& config_;
     store::TokenStore& store_;

@@ -28,6 +28,7 @@ void UsageBatch::flush() {
     log_.debug("writing " + std::to_string(pending_.size()) + " usage records");
     try {
         store_.record_usage(pending_);
+        note_written(pending_);
         pending_.clear();
     } catch (const store::StoreError& error) {
         log_.error(std::string("could not write usage statistics: ") + error.what());

@@ -5,6 +5,8 @@
 #include "store/token_store.hpp"
 
 #include <cstddef>
+#include <functional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -23,6 +25,15 @@ public:
 
     void add(store::UsageEvent event);
     void flush();
+    // Fleet mode: told of every use once it is on disk (here, or counted
+    // durably by the authenticator through note_written).
+    using Observer = std::function<void(std::span<const store::UsageEvent>)>;
+    void set_observer(Observer observer) { observer_ = std::move(observer); }
+    void note_written(std::span<const store::UsageEvent> uses) const {
+        if (observer_ && !uses.empty()) {
+            observer_(uses);
+        }
+    }
     [[nodiscard]] std::size_t pending() const noexcept { return pending_.size(); }
     // Whether a use of `id` from (`rhost`, `service`) waits here: one the
     // store's recent sources do not show yet.
@@ -33,6 +44,7 @@ private:
     store::TokenStore& store_;
     const AuditLog& log_;
     std::vector<store::UsageEvent> pending_;
+    Observer observer_;
 };
 
 } // namespace apitoken::daemon

@@ -83,6 +83,18 @@ void add_row(ChangeBatch& batch, const std::string& id_hex, const std::string& r
 
 } // namespace
 
+void merge_usage(UsageDeltas& into, const UsageDeltas& delta) {
+    for (const auto& [id, use] : delta) {
+        UsageDelta& sum = into[id];
+        sum.count += use.count;
+        if (use.last_used >= sum.last_used) {
+            sum.last_used = use.last_used;
+            sum.service = use.service;
+            sum.rhost = use.rhost;
+        }
+    }
+}
+
 ChangeFollower::ChangeFollower(FollowerSettings settings, std::optional<std::uint64_t> start)
     : settings_(std::move(settings)), news_fd_(make_eventfd()), kick_fd_(make_eventfd()),
       position_(start) {
@@ -110,6 +122,14 @@ void ChangeFollower::send_revocations(std::vector<store::TokenId> ids) {
     {
         const std::scoped_lock lock(mutex_);
         to_revoke_ = std::move(ids);
+    }
+    kick();
+}
+
+void ChangeFollower::send_usage(const UsageDeltas& deltas) {
+    {
+        const std::scoped_lock lock(mutex_);
+        merge_usage(usage_to_send_, deltas);
     }
     kick();
 }
@@ -153,7 +173,9 @@ public:
                 return;
             }
             send_revocations();
+            send_usage();
             catch_up();
+            fetch_usage();
             owner_.post([](FollowerNews& news) { news.heard = true; });
             wait();
         }
@@ -184,6 +206,71 @@ private:
         owner_.post([&](FollowerNews& news) {
             news.revoked.insert(news.revoked.end(), ids.begin(), ids.end());
         });
+    }
+
+    // One statement for all of this host's uses since the last flush; put
+    // back (to be sent with the next) when it fails.
+    void send_usage() {
+        UsageDeltas deltas;
+        {
+            const std::scoped_lock lock(owner_.mutex_);
+            deltas.swap(owner_.usage_to_send_);
+        }
+        if (deltas.empty()) {
+            return;
+        }
+        nlohmann::json rows = nlohmann::json::array();
+        for (const auto& [id, use] : deltas) {
+            rows.push_back({{"id", id.hex()},
+                            {"count", use.count},
+                            {"last_used", use.last_used.time_since_epoch().count()},
+                            {"service", use.service},
+                            {"rhost", use.rhost}});
+        }
+        try {
+            pg_.exec("SELECT apitoken_fleet.record_usage($1, $2::jsonb)",
+                     {owner_.settings_.host_name, rows.dump()});
+        } catch (...) {
+            const std::scoped_lock lock(owner_.mutex_);
+            merge_usage(owner_.usage_to_send_, deltas);
+            throw;
+        }
+    }
+
+    // The fleet-wide sums of the tokens used since the last look (with an
+    // overlap, for transactions that committed late; the sums are totals,
+    // so reading one twice changes nothing).
+    void fetch_usage() {
+        const auto now = pg_.exec("SELECT now()::text");
+        const auto rows = pg_.exec(
+            "SELECT token_id, sum(use_count)::text, max(last_used)::text, "
+            "(array_agg(host ORDER BY last_used DESC))[1], "
+            "(array_agg(last_service ORDER BY last_used DESC))[1], "
+            "(array_agg(last_rhost ORDER BY last_used DESC))[1] FROM apitoken_fleet.usage "
+            "WHERE token_id IN (SELECT token_id FROM apitoken_fleet.usage WHERE updated_at > "
+            "$1::timestamptz - interval '10 seconds') GROUP BY token_id",
+            {usage_since_});
+        usage_since_ = PgConnection::value(now, 0, 0);
+        std::vector<store::FleetUsage> usage;
+        for (int row = 0; row < PQntuples(rows.get()); ++row) {
+            const auto id = store::TokenId::from_hex(PgConnection::value(rows, row, 0));
+            if (!id) {
+                continue;
+            }
+            usage.push_back(
+                {.id = *id,
+                 .use_count = to_u64(PgConnection::value(rows, row, 1)),
+                 .last_used = store::TimePoint{std::chrono::seconds{
+                     static_cast<std::int64_t>(to_u64(PgConnection::value(rows, row, 2)))}},
+                 .host = PgConnection::value(rows, row, 3),
+                 .service = PgConnection::value(rows, row, 4),
+                 .rhost = PgConnection::value(rows, row, 5)});
+        }
+        if (!usage.empty()) {
+            owner_.post([&](FollowerNews& news) {
+                news.usage.insert(news.usage.end(), usage.begin(), usage.end());
+            });
+        }
     }
 
     void catch_up() {
@@ -262,6 +349,7 @@ private:
 
     ChangeFollower& owner_;
     PgConnection& pg_;
+    std::string usage_since_ = "-infinity";
 };
 
 bool ChangeFollower::should_stop_or_restart() {

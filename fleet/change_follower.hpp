@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -29,13 +30,26 @@ struct ChangeBatch {
     std::size_t undecodable = 0; // records that were no records (left out)
 };
 
+// One host's uses of one token since its last flush.
+struct UsageDelta {
+    std::uint64_t count = 0;
+    store::TimePoint last_used{};
+    std::string service{};
+    std::string rhost{};
+};
+using UsageDeltas = std::map<store::TokenId, UsageDelta>;
+
+// Adds `delta` to `into` (counts add up; the latest use wins).
+void merge_usage(UsageDeltas& into, const UsageDeltas& delta);
+
 // What happened since the loop last asked.
 struct FollowerNews {
     std::vector<ChangeBatch> batches;
-    std::optional<bool> connected;       // the last change of the connection's state
-    std::string problem;                 // why it is not connected (with connected == false)
-    bool heard = false;                  // a catch-up finished: the replica is as new as the log
-    std::vector<store::TokenId> revoked; // queued revocations now in the database
+    std::optional<bool> connected;        // the last change of the connection's state
+    std::string problem;                  // why it is not connected (with connected == false)
+    bool heard = false;                   // a catch-up finished: the replica is as new as the log
+    std::vector<store::TokenId> revoked;  // queued revocations now in the database
+    std::vector<store::FleetUsage> usage; // fleet-wide usage of tokens used lately
 };
 
 // Follows the fleet database's change log on a thread of its own: a
@@ -59,6 +73,8 @@ public:
     [[nodiscard]] FollowerNews take_news();
     // Revocations to send (those not sent yet; repeats are harmless).
     void send_revocations(std::vector<store::TokenId> ids);
+    // This host's uses, to add to the fleet's in one statement.
+    void send_usage(const UsageDeltas& deltas);
     // The loop could not apply what it got: start again from `seq`.
     void restart_from(std::optional<std::uint64_t> seq);
 
@@ -77,6 +93,7 @@ private:
     std::mutex mutex_;
     FollowerNews news_;
     std::vector<store::TokenId> to_revoke_;
+    UsageDeltas usage_to_send_;
     std::optional<std::optional<std::uint64_t>> restart_;
     bool stopping_ = false;
     std::optional<std::uint64_t> position_; // the thread's own

@@ -31,6 +31,18 @@ CREATE TABLE apitoken_fleet.changes (
     host text NOT NULL,
     role text NOT NULL DEFAULT session_user,
     at timestamptz NOT NULL DEFAULT now());
+-- Each host's share of a token's uses, one row per token and host,
+-- upserted in batches (record_usage).
+CREATE TABLE apitoken_fleet.usage (
+    token_id text NOT NULL,
+    host text NOT NULL,
+    use_count bigint NOT NULL,
+    last_used bigint NOT NULL,
+    last_service text NOT NULL,
+    last_rhost text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (token_id, host));
+CREATE INDEX usage_updated_at ON apitoken_fleet.usage (updated_at);
 -- Whether the calling role is a host role, held to its own scope.
 CREATE FUNCTION apitoken_fleet.restricted_host() RETURNS boolean
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -103,10 +115,34 @@ BEGIN
             session_user USING ERRCODE = 'insufficient_privilege';
     END IF;
     DELETE FROM apitoken_fleet.tokens WHERE id = p_id;
+    DELETE FROM apitoken_fleet.usage WHERE token_id = p_id;
     INSERT INTO apitoken_fleet.changes (token_id, op, host) VALUES (p_id, 'delete', p_host)
     RETURNING seq INTO s;
     PERFORM pg_notify('apitoken_changes', s::text);
     RETURN s;
+END $$;
+-- One host's uses since its last flush, for many tokens in one statement:
+-- [{"id", "count", "last_used", "service", "rhost"}, ...]. Uses of tokens
+-- gone meanwhile are dropped.
+CREATE FUNCTION apitoken_fleet.record_usage(p_host text, p_rows jsonb)
+RETURNS void LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    PERFORM apitoken_fleet.check_writer(p_host);
+    INSERT INTO apitoken_fleet.usage AS u
+        (token_id, host, use_count, last_used, last_service, last_rhost)
+    SELECT r.id, p_host, r.count, r.last_used, r.service, r.rhost
+    FROM jsonb_to_recordset(p_rows) AS r(id text, count bigint, last_used bigint, service text,
+                                         rhost text)
+    WHERE r.count > 0 AND EXISTS (SELECT 1 FROM apitoken_fleet.tokens t WHERE t.id = r.id)
+    ON CONFLICT (token_id, host) DO UPDATE SET
+        use_count = u.use_count + EXCLUDED.use_count,
+        last_service = CASE WHEN EXCLUDED.last_used >= u.last_used
+                            THEN EXCLUDED.last_service ELSE u.last_service END,
+        last_rhost = CASE WHEN EXCLUDED.last_used >= u.last_used
+                          THEN EXCLUDED.last_rhost ELSE u.last_rhost END,
+        last_used = greatest(u.last_used, EXCLUDED.last_used),
+        updated_at = now();
 END $$;
 -- Deletes the change log up to `p_through` (never its last entry); hosts
 -- behind it resynchronise from a snapshot. For the owner (a cron job).
@@ -129,17 +165,19 @@ DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'apitoken_host') THEN
         GRANT USAGE ON SCHEMA apitoken_fleet TO apitoken_host;
-        GRANT SELECT ON apitoken_fleet.meta, apitoken_fleet.tokens, apitoken_fleet.changes
-            TO apitoken_host;
+        GRANT SELECT ON apitoken_fleet.meta, apitoken_fleet.tokens, apitoken_fleet.changes,
+            apitoken_fleet.usage TO apitoken_host;
         GRANT EXECUTE ON FUNCTION apitoken_fleet.put_token(text, text, text[], bytea, text),
-            apitoken_fleet.delete_token(text, text) TO apitoken_host;
+            apitoken_fleet.delete_token(text, text),
+            apitoken_fleet.record_usage(text, jsonb) TO apitoken_host;
     END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'apitoken_fleet_admin') THEN
         GRANT USAGE ON SCHEMA apitoken_fleet TO apitoken_fleet_admin;
-        GRANT SELECT ON apitoken_fleet.meta, apitoken_fleet.tokens, apitoken_fleet.changes
-            TO apitoken_fleet_admin;
+        GRANT SELECT ON apitoken_fleet.meta, apitoken_fleet.tokens, apitoken_fleet.changes,
+            apitoken_fleet.usage TO apitoken_fleet_admin;
         GRANT EXECUTE ON FUNCTION apitoken_fleet.put_token(text, text, text[], bytea, text),
-            apitoken_fleet.delete_token(text, text) TO apitoken_fleet_admin;
+            apitoken_fleet.delete_token(text, text),
+            apitoken_fleet.record_usage(text, jsonb) TO apitoken_fleet_admin;
     END IF;
 END $$;
 INSERT INTO apitoken_fleet.meta VALUES ('schema_version', '1');
@@ -172,6 +210,8 @@ void check_shape(PgConnection& pg) {
     const auto row = pg.exec(
         "SELECT to_regclass('apitoken_fleet.tokens') IS NOT NULL AND "
         "to_regclass('apitoken_fleet.changes') IS NOT NULL AND "
+        "to_regclass('apitoken_fleet.usage') IS NOT NULL AND "
+        "to_regprocedure('apitoken_fleet.record_usage(text,jsonb)') IS NOT NULL AND "
         "to_regprocedure('apitoken_fleet.put_token(text,text,text[],bytea,text)') IS NOT NULL AND "
         "to_regprocedure('apitoken_fleet.delete_token(text,text)') IS NOT NULL");
     if (PgConnection::value(row, 0, 0) != "t") {

@@ -115,6 +115,7 @@ inline constexpr const char* kLastUsed = "last_used";
 inline constexpr const char* kUseCount = "use_count";
 inline constexpr const char* kLastService = "last_service";
 inline constexpr const char* kLastRhost = "last_rhost";
+inline constexpr const char* kLastHost = "last_host"; // fleet mode: the host of the last use
 inline constexpr const char* kServices = "services";
 inline constexpr const char* kOrphaned = "orphaned";
 inline constexpr const char* kDescription = "description";

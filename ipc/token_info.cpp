@@ -38,6 +38,7 @@ Dictionary dictionary_of(const TokenInfo& info) {
             {key::kUseCount, info.use_count},
             {key::kLastService, info.last_service},
             {key::kLastRhost, info.last_rhost},
+            {key::kLastHost, info.last_host},
             {key::kServices, info.services},
             {key::kOrphaned, info.orphaned},
             {key::kDescription, info.description},
@@ -66,6 +67,7 @@ TokenInfo token_info_of(const Dictionary& dictionary) {
     take(dictionary, key::kUseCount, info.use_count);
     take(dictionary, key::kLastService, info.last_service);
     take(dictionary, key::kLastRhost, info.last_rhost);
+    take(dictionary, key::kLastHost, info.last_host);
     take(dictionary, key::kServices, info.services);
     take(dictionary, key::kOrphaned, info.orphaned);
     take(dictionary, key::kDescription, info.description);

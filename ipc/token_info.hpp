@@ -19,6 +19,7 @@ struct TokenInfo {
     std::uint64_t use_count = 0;
     std::string last_service{};
     std::string last_rhost{};
+    std::string last_host{};             // fleet mode: where it was last used ("" otherwise)
     std::vector<std::string> services{}; // empty: any
     // ListTokensEx only (ListTokens does not carry them).
     std::string user{};

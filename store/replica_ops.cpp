@@ -16,6 +16,7 @@ using lmdb::Txn;
 constexpr std::string_view kSeqKey = "fleet.seq";
 constexpr std::string_view kSyncedAtKey = "fleet.synced_at";
 constexpr std::string_view kRevocationPrefix = "fleet.revoke:";
+constexpr std::string_view kUsagePrefix = "fleet.usage:";
 constexpr std::size_t kU64Bytes = 8;
 
 std::string encode_u64(std::uint64_t value) {
@@ -39,6 +40,38 @@ std::optional<std::uint64_t> decode_u64(std::optional<std::string_view> bytes) {
 
 std::string revocation_key(const TokenId& id) {
     return std::string(kRevocationPrefix) + std::string(id.key());
+}
+
+std::string usage_key(const TokenId& id) {
+    return std::string(kUsagePrefix) + std::string(id.key());
+}
+
+// use_count, last_used (8 bytes each), then host, service and rhost, each
+// ended by a NUL (none of them can hold one).
+std::string encode_usage(const FleetUsage& usage) {
+    return encode_u64(usage.use_count) +
+           encode_u64(static_cast<std::uint64_t>(usage.last_used.time_since_epoch().count())) +
+           usage.host + '\0' + usage.service + '\0' + usage.rhost + '\0';
+}
+
+std::optional<FleetUsage> decode_usage(const TokenId& id, std::string_view bytes) {
+    if (bytes.size() < 2 * kU64Bytes) {
+        return std::nullopt;
+    }
+    FleetUsage usage{.id = id};
+    usage.use_count = *decode_u64(bytes.substr(0, kU64Bytes));
+    usage.last_used = TimePoint{std::chrono::seconds{
+        static_cast<std::int64_t>(*decode_u64(bytes.substr(kU64Bytes, kU64Bytes)))}};
+    bytes.remove_prefix(2 * kU64Bytes);
+    for (std::string* field : {&usage.host, &usage.service, &usage.rhost}) {
+        const auto end = bytes.find('\0');
+        if (end == std::string_view::npos) {
+            return std::nullopt;
+        }
+        *field = bytes.substr(0, end);
+        bytes.remove_prefix(end + 1);
+    }
+    return usage;
 }
 
 // The fleet's record, with what only this host knows about the token.
@@ -82,6 +115,26 @@ void TokenStore::Impl::publish_or_queue(Txn& txn, const std::vector<StoreChange>
     for (const auto& change : changes) {
         txn.put(tables.meta, revocation_key(change.id), {});
     }
+}
+
+void TokenStore::Impl::forget_fleet_usage(Txn& txn, const TokenId& id) const {
+    txn.erase(tables.meta, usage_key(id));
+}
+
+void TokenStore::put_fleet_usage(std::span<const FleetUsage> usage) {
+    impl_->write([&](Txn& txn) {
+        for (const auto& entry : usage) {
+            if (txn.find(impl_->tables.tokens, entry.id.key())) {
+                txn.put(impl_->tables.meta, usage_key(entry.id), encode_usage(entry));
+            }
+        }
+    });
+}
+
+std::optional<FleetUsage> TokenStore::fleet_usage(const TokenId& id) const {
+    const Txn txn(impl_->env.get(), Txn::Mode::Read);
+    const auto bytes = txn.find(impl_->tables.meta, usage_key(id));
+    return bytes ? decode_usage(id, *bytes) : std::nullopt;
 }
 
 void TokenStore::set_publisher(ChangePublisher* publisher) noexcept {

@@ -366,6 +366,7 @@ void TokenStore::Impl::remember_gone(Txn& txn, const TokenRecord& record) const 
 
 void TokenStore::Impl::remove(Txn& txn, const TokenRecord& record) const {
     note_change(record.id, nullptr);
+    forget_fleet_usage(txn, record.id);
     remember_gone(txn, record);
     txn.erase(tables.tokens, record.id.key());
     txn.erase(tables.by_user, record.user, record.id.key());

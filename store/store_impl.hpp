@@ -119,6 +119,8 @@ struct TokenStore::Impl {
     // or lost); anything else throws FleetUnreachable and nothing commits.
     void publish_or_queue(lmdb::Txn& txn, const std::vector<StoreChange>& changes) const;
     void note_change(const TokenId& id, const TokenRecord* record) const;
+    // Fleet mode: what the database said about a token's uses goes with it.
+    void forget_fleet_usage(lmdb::Txn& txn, const TokenId& id) const;
 
     void open_environment();
     void open_databases();

@@ -76,6 +76,17 @@ struct TokenRecord {
     bool operator==(const TokenRecord&) const = default;
 };
 
+// Fleet mode: a token's uses on every host, as the fleet database sums
+// them (each host's share flushed in batches).
+struct FleetUsage {
+    TokenId id;
+    std::uint64_t use_count = 0;
+    TimePoint last_used{};
+    std::string host{}; // of the last use
+    std::string service{};
+    std::string rhost{};
+};
+
 // One successful authentication, recorded later in a batch (or at once,
 // with the count, for a token with a use limit).
 struct UsageEvent {

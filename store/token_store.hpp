@@ -222,6 +222,10 @@ public:
     // Revocations made while the fleet database was unreachable, oldest first.
     [[nodiscard]] std::vector<TokenId> queued_revocations() const;
     void forget_queued_revocations(std::span<const TokenId> ids);
+    // The fleet-wide usage of tokens, as the database last said (kept in
+    // one transaction; a token's entry goes with the token).
+    void put_fleet_usage(std::span<const FleetUsage> usage);
+    [[nodiscard]] std::optional<FleetUsage> fleet_usage(const TokenId& id) const;
 
     [[nodiscard]] std::size_t map_size() const;
     // False once data.mdb in the state directory is no longer the file this

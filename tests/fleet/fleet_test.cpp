@@ -69,6 +69,7 @@ protected:
         host.world->set_config("fleet_database = " + pg->conninfo(role) +
                                "\nfleet_host_name = " + name +
                                "\nfleet_poll_interval = 2s\nusage_flush_interval = 1s\n"
+                               "fleet_usage_flush_interval = 1s\n"
                                "throttle_max_failures = 1000\n" +
                                extra);
         host.world->start_daemon();
@@ -225,6 +226,41 @@ TEST_F(FleetTest, ADatabaseOfANewerSchemaIsRefusedAndTheReplicaKept) {
     EXPECT_TRUE(eventually(
         [&] { return contains(fleet_state(a).value("problem", ""), "newer than this apitoken"); }));
     EXPECT_TRUE(logs_in(a, token));
+}
+
+TEST_F(FleetTest, UsesOnEveryHostAddUpInTheListOfEach) {
+    hosts.reserve(2);
+    const Host& a = add_host("web-1");
+    const Host& b = add_host("web-2");
+    const std::string token = create(a, {"ci"});
+    ASSERT_TRUE(eventually([&] { return logs_in(b, token); }));
+    ASSERT_TRUE(logs_in(a, token));
+    // Uses are kept to the second: b's last one is the later one.
+    std::this_thread::sleep_for(1100ms);
+    ASSERT_TRUE(logs_in(b, token));
+    // 1 on a, 2 on b (the first of b's came with the wait above).
+    const auto shown_on_a = [&] {
+        const ProcessResult r = ctl(a, a.world->alice, {"show", id_of(token), "--json"});
+        return r.exit_code == 0 ? json::parse(r.out) : json::object();
+    };
+    EXPECT_TRUE(eventually([&] { return shown_on_a().value("use_count", 0) == 3; }))
+        << shown_on_a().dump();
+    const json shown = shown_on_a();
+    EXPECT_EQ(shown.value("last_host", ""), "web-2") << shown.dump();
+    // One statement per flush per host, not one per login.
+    const ProcessResult rows = pg->psql("SELECT host || ':' || use_count FROM apitoken_fleet.usage "
+                                        "ORDER BY host");
+    EXPECT_EQ(rows.out, "web-1:1\nweb-2:2\n") << rows.err;
+}
+
+TEST_F(FleetTest, ATokenWithAUseLimitNamesExactlyOneHost) {
+    const Host& a = add_host("web-1");
+    const ProcessResult refused = ctl(a, a.world->alice, {"create", "once", "--max-uses=1"});
+    EXPECT_NE(refused.exit_code, 0);
+    EXPECT_TRUE(contains(refused.err, "must name exactly one host")) << refused.err;
+    const std::string once = create(a, {"once", "--max-uses=1", "--host=web-1"});
+    EXPECT_TRUE(logs_in(a, once));
+    EXPECT_FALSE(logs_in(a, once));
 }
 
 // Each host logs in with a role of its own. A host role (apitoken_host)
