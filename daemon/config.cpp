@@ -375,6 +375,8 @@ constexpr std::array kRules{
             [](Config& c, std::string_view v) {
                 return set_create_scope(v, c.fleet_create_scope_this_host);
             }},
+    KeyRule{"fleet_listen",
+            [](Config& c, std::string_view v) { return set_bool(v, c.fleet_listen); }},
     KeyRule{"fleet_match_uid",
             [](Config& c, std::string_view v) { return set_bool(v, c.fleet_match_uid); }},
 };

@@ -89,6 +89,9 @@ struct Config {
     std::chrono::seconds fleet_offline_grace{std::chrono::days{1}};
     // Catch-up poll besides LISTEN/NOTIFY (and the reconnect back-off's cap).
     std::chrono::seconds fleet_poll_interval{30};
+    // LISTEN for changes (no: the poll alone; for measuring what lost
+    // notifications cost).
+    bool fleet_listen = true;
     // How often this host's uses are added to the fleet's (one statement).
     std::chrono::seconds fleet_usage_flush_interval{60};
     // Tokens made on this host without --host are for this host only.

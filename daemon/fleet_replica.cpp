@@ -36,7 +36,8 @@ FleetReplica::FleetReplica(const Config& config, store::TokenStore& store, const
     }
     store_.set_publisher(&publisher_);
     follower_ = std::make_unique<fleet::ChangeFollower>(
-        fleet::FollowerSettings{config.fleet_database, host_name_, config.fleet_poll_interval},
+        fleet::FollowerSettings{config.fleet_database, host_name_, config.fleet_poll_interval,
+                                config.fleet_listen},
         position ? std::optional(position->seq) : std::nullopt);
     sd_event_source* raw = nullptr;
     if (sd_event_add_io(event, &raw, follower_->wake_fd(), EPOLLIN, on_news, this) < 0) {

@@ -331,11 +331,16 @@ private:
     }
 
     // Until a notification, a kick from the loop, or the poll interval.
+    // The polls keep a fixed rate (not "interval after the last one's
+    // work"), so that a lost notification is caught within the interval.
     void wait() {
         std::array<pollfd, 2> fds{pollfd{pg_.socket(), POLLIN, 0},
                                   pollfd{owner_.kick_fd_, POLLIN, 0}};
-        const auto timeout =
-            std::chrono::duration_cast<std::chrono::milliseconds>(owner_.settings_.poll_interval);
+        const auto now = std::chrono::steady_clock::now();
+        if (next_poll_ <= now) {
+            next_poll_ = std::max(next_poll_ + owner_.settings_.poll_interval, now);
+        }
+        const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(next_poll_ - now);
         if (poll(fds.data(), fds.size(), static_cast<int>(timeout.count())) <= 0) {
             return;
         }
@@ -350,6 +355,7 @@ private:
     ChangeFollower& owner_;
     PgConnection& pg_;
     std::string usage_since_ = "-infinity";
+    std::chrono::steady_clock::time_point next_poll_ = std::chrono::steady_clock::now();
 };
 
 bool ChangeFollower::should_stop_or_restart() {
@@ -368,7 +374,9 @@ void ChangeFollower::run() {
         try {
             PgConnection pg(settings_.conninfo);
             ensure_fleet_schema(pg);
-            pg.exec(std::string("LISTEN ") + kChangeChannel);
+            if (settings_.listen) {
+                pg.exec(std::string("LISTEN ") + kChangeChannel);
+            }
             connected = true;
             retry = kFirstRetry;
             post([](FollowerNews& news) {

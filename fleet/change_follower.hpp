@@ -18,6 +18,7 @@ struct FollowerSettings {
     std::string conninfo;
     std::string host_name;
     std::chrono::seconds poll_interval{30};
+    bool listen = true; // false: the poll alone (what lost notifications cost)
 };
 
 // Changes from the fleet database, in the order they were made: apply them

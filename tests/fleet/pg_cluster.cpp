@@ -53,7 +53,7 @@ ProcessResult PgCluster::as_postgres(const std::vector<std::string>& argv) {
 
 void PgCluster::start() {
     const std::string options = "-c listen_addresses='' -c unix_socket_directories='" +
-                                dir_.path().string() + "' -c fsync=off";
+                                dir_.path().string() + "' -c fsync=off -c track_functions=all";
     require_ok(
         as_postgres({pg_program("pg_ctl"), "-D", (dir_.path() / "data").string(), "-o", options,
                      "-l", (dir_.path() / "server.log").string(), "-w", "-t", "120", "start"}),
