@@ -23,6 +23,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -227,6 +228,47 @@ long stat_value(const PgCluster& pg, const std::string& sql) {
     return r.exit_code == 0 ? std::atol(r.out.c_str()) : -1;
 }
 
+long commits(const PgCluster& pg) {
+    return stat_value(pg, "SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'");
+}
+
+long usage_calls(const PgCluster& pg) {
+    return stat_value(pg, "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE "
+                          "funcname = 'record_usage'");
+}
+
+// PostgreSQL's statements per second while every host authenticates
+// steadily. Its statistics lag (a backend reports within 10 s), so the
+// logins start 12 s before the first reading and go on until the last:
+// in a steady state the difference is the window's.
+void database_load(const PgCluster& pg, const std::vector<Host>& hosts, const std::string& token,
+                   std::chrono::seconds window) {
+    constexpr auto kStatisticsLag = 12s;
+    const auto start = Clock::now();
+    std::optional<Clock::time_point> window_start;
+    long commits_before = 0;
+    long usage_before = 0;
+    int logins = 0;
+    while (!window_start || Clock::now() - *window_start < window) {
+        if (!window_start && Clock::now() - start >= kStatisticsLag) {
+            window_start = Clock::now();
+            commits_before = commits(pg);
+            usage_before = usage_calls(pg);
+            logins = 0;
+        }
+        for (const auto& host : hosts) {
+            login_rate(host, token, 1);
+            ++logins;
+        }
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - *window_start).count();
+    std::printf("%-48s %zu hosts, %.0f logins/s: %.1f usage upserts/s (bound: 1 per host per "
+                "flush interval, %zu/s), %.1f transactions/s in all\n",
+                "PostgreSQL load from usage flushing", hosts.size(), logins / seconds,
+                static_cast<double>(usage_calls(pg) - usage_before) / seconds, hosts.size(),
+                static_cast<double>(commits(pg) - commits_before) / seconds);
+}
+
 int run(const Options& options) {
     if (geteuid() != 0 || !PgCluster::available()) {
         std::cerr << "needs root and PostgreSQL 15 (apt-get install postgresql-15)\n";
@@ -267,35 +309,7 @@ int run(const Options& options) {
         throw std::runtime_error("cannot create the shared token");
     }
     wait_until([&] { return live_state(many.back(), shared.id) == "live"; });
-    const long commits_before =
-        stat_value(pg, "SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'");
-    const long usage_before = stat_value(
-        pg, "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE funcname = "
-            "'record_usage'");
-    const auto window_start = Clock::now();
-    int logins = 0;
-    while (Clock::now() - window_start < (options.quick ? 5s : 20s)) {
-        for (const auto& host : many) {
-            login_rate(host, std::string(shared.token.view()), 1);
-            ++logins;
-        }
-    }
-    const double window = std::chrono::duration<double>(Clock::now() - window_start).count();
-    // The last flushes, and PostgreSQL's statistics (idle backends report
-    // theirs within 10 s).
-    std::this_thread::sleep_for(12s);
-    const long commits =
-        stat_value(pg, "SELECT xact_commit FROM pg_stat_database WHERE datname = 'postgres'") -
-        commits_before;
-    const long usage_calls =
-        stat_value(pg, "SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE "
-                       "funcname = 'record_usage'") -
-        usage_before;
-    std::printf("%-48s %d hosts, %.0f logins/s: %.1f usage upserts/s (bound: %d/s), %.1f "
-                "transactions/s in all\n",
-                "PostgreSQL load from usage flushing", hosts, logins / window,
-                static_cast<double>(usage_calls) / window, hosts,
-                static_cast<double>(commits) / window);
+    database_load(pg, many, std::string(shared.token.view()), options.quick ? 5s : 20s);
     many.clear();
 
     throughput(pg, options);

@@ -263,6 +263,65 @@ TEST_F(FleetTest, ATokenWithAUseLimitNamesExactlyOneHost) {
     EXPECT_FALSE(logs_in(a, once));
 }
 
+TEST_F(FleetTest, ConnectionsKilledByTheServerAreMadeAgainAndNothingIsMissed) {
+    hosts.reserve(2);
+    const Host& a = add_host("web-1");
+    const Host& b = add_host("web-2");
+    const std::string before = create(a, {"before"});
+    ASSERT_TRUE(eventually([&] { return logs_in(b, before); }));
+    const ProcessResult killed = pg->psql("SELECT count(pg_terminate_backend(pid)) FROM "
+                                          "pg_stat_activity WHERE application_name = 'apitokend'");
+    ASSERT_EQ(killed.exit_code, 0) << killed.err;
+    EXPECT_NE(killed.out, "0\n");
+    // The writer's connection was among them: the write goes through a new one.
+    const std::string after = create(a, {"after"});
+    ASSERT_FALSE(after.empty());
+    EXPECT_TRUE(eventually([&] { return logs_in(b, after); })) << b.world->daemon_log();
+    EXPECT_TRUE(eventually([&] { return fleet_state(b).value("connected", false); }));
+}
+
+TEST_F(FleetTest, AHostKilledWhileTheFleetChangesCatchesUpWithEverything) {
+    hosts.reserve(2);
+    const Host& a = add_host("web-1");
+    const Host& b = add_host("web-2");
+    std::vector<std::string> tokens;
+    for (int i = 0; i < 6; ++i) {
+        tokens.push_back(create(a, {"t" + std::to_string(i)}));
+        if (i == 2) {
+            b.world->kill_daemon(); // while it follows
+        }
+    }
+    for (std::size_t i = 0; i < 3; ++i) {
+        ASSERT_EQ(ctl(a, a.world->alice, {"revoke", id_of(tokens[i])}).exit_code, 0);
+    }
+    b.world->start_daemon();
+    ASSERT_TRUE(eventually([&] { return logs_in(b, tokens.back()); })) << b.world->daemon_log();
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        EXPECT_EQ(logs_in(b, tokens[i]), i >= 3) << "token " << i;
+    }
+}
+
+TEST_F(FleetTest, AWrongConninfoOrRoleIsShownInStatusAndTheReplicaServesWithinItsGrace) {
+    Host& a = add_host("web-1");
+    const std::string token = create(a, {"ci"});
+    ASSERT_EQ(a.world->stop_daemon(), 0);
+    const std::string base = "\nfleet_host_name = web-1\nfleet_poll_interval = 2s\n";
+    a.world->set_config("fleet_database = " + pg->conninfo() + " dbname=nowhere" + base);
+    a.world->start_daemon(); // synced before: within the grace, READY at once
+    EXPECT_TRUE(eventually([&] {
+        return contains(fleet_state(a).value("problem", ""), "\"nowhere\" does not exist");
+    }));
+    EXPECT_TRUE(logs_in(a, token));
+    EXPECT_TRUE(contains(ctl(a, a.world->root, {"status"}).out, "OFFLINE"));
+    ASSERT_EQ(a.world->stop_daemon(), 0);
+    a.world->set_config("fleet_database = " + pg->conninfo("nobody") + base);
+    a.world->start_daemon();
+    EXPECT_TRUE(eventually([&] {
+        return contains(fleet_state(a).value("problem", ""), "role \"nobody\" does not exist");
+    }));
+    EXPECT_TRUE(logs_in(a, token));
+}
+
 // Each host logs in with a role of its own. A host role (apitoken_host)
 // writes only in its own name and only tokens for itself alone; an
 // apitoken_fleet_admin host (here the superuser's) makes fleet-wide ones.
