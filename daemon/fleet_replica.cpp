@@ -38,7 +38,8 @@ FleetReplica::FleetReplica(const Config& config, store::TokenStore& store, const
     follower_ = std::make_unique<fleet::ChangeFollower>(
         fleet::FollowerSettings{config.fleet_database, host_name_, config.fleet_poll_interval,
                                 config.fleet_listen},
-        position ? std::optional(position->seq) : std::nullopt);
+        position ? std::optional(position->seq) : std::nullopt,
+        position ? std::vector<store::TokenRecord>{} : joining_tokens());
     sd_event_source* raw = nullptr;
     if (sd_event_add_io(event, &raw, follower_->wake_fd(), EPOLLIN, on_news, this) < 0) {
         throw std::runtime_error("cannot watch the fleet follower");
@@ -53,6 +54,18 @@ FleetReplica::FleetReplica(const Config& config, store::TokenStore& store, const
 
 FleetReplica::~FleetReplica() {
     store_.set_publisher(nullptr);
+}
+
+// A store that was a single host's until now: its tokens (not rotated
+// away, not orphans' alone: all of them, the database decides) join the
+// fleet as they are.
+std::vector<store::TokenRecord> FleetReplica::joining_tokens() const {
+    auto records = store_.list_all();
+    if (!records.empty()) {
+        log_.info("fleet: this host joins the fleet with " + std::to_string(records.size()) +
+                  " token(s) of its own; they go to the fleet database before the first sync");
+    }
+    return records;
 }
 
 std::optional<std::string> FleetReplica::refusal(store::TimePoint now) const {

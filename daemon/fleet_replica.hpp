@@ -55,6 +55,7 @@ private:
     void connection_changed(bool connected, const std::string& problem);
     void heard(store::TimePoint now);
     void became_ready();
+    [[nodiscard]] std::vector<store::TokenRecord> joining_tokens() const;
 
     const Config& config_;
     store::TokenStore& store_;

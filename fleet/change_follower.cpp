@@ -95,9 +95,10 @@ void merge_usage(UsageDeltas& into, const UsageDeltas& delta) {
     }
 }
 
-ChangeFollower::ChangeFollower(FollowerSettings settings, std::optional<std::uint64_t> start)
+ChangeFollower::ChangeFollower(FollowerSettings settings, std::optional<std::uint64_t> start,
+                               std::vector<store::TokenRecord> upload)
     : settings_(std::move(settings)), news_fd_(make_eventfd()), kick_fd_(make_eventfd()),
-      position_(start) {
+      upload_(std::move(upload)), position_(start) {
     thread_ = std::thread([this] { run(); });
 }
 
@@ -172,6 +173,7 @@ public:
             if (owner_.should_stop_or_restart()) {
                 return;
             }
+            upload();
             send_revocations();
             send_usage();
             catch_up();
@@ -182,6 +184,22 @@ public:
     }
 
 private:
+    // A store joining the fleet: its tokens go to the database (one
+    // transaction) before the first snapshot replaces the replica.
+    void upload() {
+        if (owner_.upload_.empty()) {
+            return;
+        }
+        in_transaction(pg_, "BEGIN", [&] {
+            for (const auto& record : owner_.upload_) {
+                pg_.exec("SELECT apitoken_fleet.put_token($1, $2, $3, $4, $5)",
+                         {record.id.hex(), record.user, hosts_literal(record.hosts),
+                          record_to_wire(record), owner_.settings_.host_name});
+            }
+        });
+        owner_.upload_.clear();
+    }
+
     void send_revocations() {
         std::vector<store::TokenId> ids;
         {

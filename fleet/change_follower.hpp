@@ -63,7 +63,11 @@ struct FollowerNews {
 // them with take_news(); nothing of the loop ever waits on the network.
 class ChangeFollower {
 public:
-    ChangeFollower(FollowerSettings settings, std::optional<std::uint64_t> start);
+    // `upload`: a store that joins the fleet with tokens of its own (never
+    // synced before) sends them first, so that the first snapshot, which
+    // replaces the replica, does not lose them.
+    ChangeFollower(FollowerSettings settings, std::optional<std::uint64_t> start,
+                   std::vector<store::TokenRecord> upload = {});
     ChangeFollower(const ChangeFollower&) = delete;
     ChangeFollower& operator=(const ChangeFollower&) = delete;
     ChangeFollower(ChangeFollower&&) = delete;
@@ -95,6 +99,7 @@ private:
     FollowerNews news_;
     std::vector<store::TokenId> to_revoke_;
     UsageDeltas usage_to_send_;
+    std::vector<store::TokenRecord> upload_; // the thread's own
     std::optional<std::optional<std::uint64_t>> restart_;
     bool stopping_ = false;
     std::optional<std::uint64_t> position_; // the thread's own

@@ -4,29 +4,6 @@
 #include "store/store_error.hpp"
 
 namespace apitoken::fleet {
-namespace {
-
-// The hosts column as a PostgreSQL array literal; the names are checked
-// globs (letters, digits, '-', '.', '*', '?', '['), quoted all the same.
-std::string array_literal(const std::vector<std::string>& items) {
-    std::string out = "{";
-    for (const auto& item : items) {
-        if (out.size() > 1) {
-            out += ',';
-        }
-        out += '"';
-        for (const char c : item) {
-            if (c == '"' || c == '\\') {
-                out += '\\';
-            }
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
-} // namespace
 
 bool FleetPublisher::publish(std::span<const store::StoreChange> changes) {
     if (!reachable_) {
@@ -66,7 +43,7 @@ void FleetPublisher::write(std::span<const store::StoreChange> changes) {
             } else {
                 const auto& record = *change.record;
                 pg_->exec("SELECT apitoken_fleet.put_token($1, $2, $3, $4, $5)",
-                          {change.id.hex(), record.user, array_literal(record.hosts),
+                          {change.id.hex(), record.user, hosts_literal(record.hosts),
                            record_to_wire(record), host_name_});
             }
         }

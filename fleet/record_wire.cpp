@@ -24,6 +24,26 @@ std::string record_to_wire(const store::TokenRecord& record) {
     return "\\x" + hex;
 }
 
+// Globs are checked (letters, digits, '-', '.', '*', '?', '[', ']'), and
+// quoted all the same.
+std::string hosts_literal(const std::vector<std::string>& hosts) {
+    std::string out = "{";
+    for (const auto& host : hosts) {
+        if (out.size() > 1) {
+            out += ',';
+        }
+        out += '"';
+        for (const char c : host) {
+            if (c == '"' || c == '\\') {
+                out += '\\';
+            }
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
 std::optional<store::TokenRecord> record_from_wire(const store::TokenId& id,
                                                    std::string_view bytea_text) {
     if (!bytea_text.starts_with("\\x") || bytea_text.size() % 2 != 0) {

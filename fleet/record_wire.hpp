@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace apitoken::fleet {
 
@@ -15,5 +16,8 @@ namespace apitoken::fleet {
 // The record back; nullopt when the bytes are not a record of that id.
 [[nodiscard]] std::optional<store::TokenRecord> record_from_wire(const store::TokenId& id,
                                                                  std::string_view bytea_text);
+
+// Host globs as a PostgreSQL array literal ({"web-*","db-1"}).
+[[nodiscard]] std::string hosts_literal(const std::vector<std::string>& hosts);
 
 } // namespace apitoken::fleet
