@@ -188,7 +188,7 @@ void throughput(const PgCluster& pg, const Options& options) {
 // 100,000 tokens written straight into the database (one transaction),
 // then a new host: its start to READY=1 is the initial sync.
 void initial_sync(const PgCluster& pg, const Options& options) {
-    apitoken::fleet::PgConnection db(pg.conninfo());
+    apitoken::fleet::PgConnection db(pg.conninfo(), std::chrono::seconds{600});
     const std::string hash = apitoken::store::hash_token(
         apitoken::store::generate_token().text.view(), apitoken::store::HashParams::defaults());
     apitoken::fleet::in_transaction(db, "BEGIN", [&] {

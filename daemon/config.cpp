@@ -417,6 +417,7 @@ public:
     Config finish() {
         check_lifetimes();
         check_required_expiry();
+        check_offline_grace();
         return config_;
     }
 
@@ -496,6 +497,18 @@ private:
         fail(line_of("require_expiry"), "require_expiry",
              "needs default_lifetime or max_lifetime: the lifetime of a token created without "
              "--expires");
+    }
+
+    // A host counts as in sync once per poll: a grace no longer than the
+    // poll interval would fail token logins closed between two polls.
+    void check_offline_grace() {
+        if (config_.fleet_offline_grace > config_.fleet_poll_interval) {
+            return;
+        }
+        const std::size_t grace_line = line_of("fleet_offline_grace");
+        fail(grace_line != 0 ? grace_line : line_of("fleet_poll_interval"), "fleet_offline_grace",
+             "must be longer than fleet_poll_interval (a host hears from the database once per "
+             "poll)");
     }
 };
 

@@ -68,10 +68,9 @@ std::vector<store::TokenRecord> FleetReplica::joining_tokens() const {
     return records;
 }
 
+// Only the time since the last completed catch-up counts: an open
+// connection to a server that no longer answers is no sync.
 std::optional<std::string> FleetReplica::refusal(store::TimePoint now) const {
-    if (connected_) {
-        return std::nullopt;
-    }
     if (!last_sync_) {
         return "fleet mode: this host's replica was never synced with the fleet database";
     }
@@ -209,6 +208,7 @@ void FleetReplica::connection_changed(bool connected, const std::string& problem
 
 void FleetReplica::heard(store::TimePoint now) {
     last_sync_ = now;
+    publisher_.set_reachable(true);
     store_.mark_replica_synced(now);
     became_ready();
 }

@@ -22,6 +22,9 @@ using namespace std::chrono_literals;
 // Changes read per query: bounds the memory of a long catch-up.
 constexpr int kPageSize = 1000;
 constexpr auto kFirstRetry = 1s;
+// The longest a statement of the follower may take (a snapshot of a large
+// fleet included) before the connection counts as lost.
+constexpr auto kStatementTimeout = 60s;
 
 int make_eventfd() {
     const int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -390,7 +393,7 @@ void ChangeFollower::run() {
     bool connected = false;
     while (!should_stop_or_restart()) {
         try {
-            PgConnection pg(settings_.conninfo);
+            PgConnection pg(settings_.conninfo, kStatementTimeout);
             ensure_fleet_schema(pg);
             if (settings_.listen) {
                 pg.exec(std::string("LISTEN ") + kChangeChannel);

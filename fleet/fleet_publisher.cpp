@@ -9,14 +9,17 @@ bool FleetPublisher::publish(std::span<const store::StoreChange> changes) {
     if (!reachable_) {
         return false;
     }
+    // One bound for the whole write: the loop waits on it.
+    const auto deadline = std::chrono::steady_clock::now() + kWriteTimeout;
     // A connection kept from an earlier write may have died since (the
     // server restarted): one more try on a fresh one.
     for (int attempt = 0; attempt < 2; ++attempt) {
         const bool fresh = !pg_ || !pg_->usable();
         try {
             if (fresh) {
-                pg_.emplace(conninfo_);
+                pg_.emplace(conninfo_, kWriteTimeout);
             }
+            pg_->set_deadline(deadline);
             write(changes);
             return true;
         } catch (const PgError& error) {
@@ -26,7 +29,10 @@ bool FleetPublisher::publish(std::span<const store::StoreChange> changes) {
                                             error.what());
             }
             pg_.reset();
-            if (fresh) {
+            if (fresh || std::chrono::steady_clock::now() >= deadline) {
+                // Until the follower hears from the database again, writes
+                // fail at once instead of waiting here.
+                reachable_ = false;
                 return false;
             }
         }

@@ -4,6 +4,7 @@
 #include "store/change_publisher.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <optional>
 #include <string>
 
@@ -17,6 +18,9 @@ namespace apitoken::fleet {
 // write fails at once instead of waiting for a connect timeout.
 class FleetPublisher final : public store::ChangePublisher {
 public:
+    // The longest a write may hold the loop (connect included).
+    static constexpr std::chrono::seconds kWriteTimeout{3};
+
     FleetPublisher(std::string conninfo, std::string host_name)
         : conninfo_(std::move(conninfo)), host_name_(std::move(host_name)) {}
 

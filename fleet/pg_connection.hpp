@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -11,9 +12,9 @@
 namespace apitoken::fleet {
 
 // A failure talking to PostgreSQL. `lost` when the connection is gone (the
-// server unreachable, stopped, or it dropped us): try again later. Else the
-// server refused the statement (permissions, constraints, a schema that is
-// not what we expect): retrying the same thing will not help.
+// server unreachable, stopped, silent past the deadline, or it dropped us):
+// try again later. Else the server refused the statement (permissions,
+// constraints, a schema that is not what we expect).
 class PgError : public std::runtime_error {
 public:
     PgError(const std::string& message, bool lost) : std::runtime_error(message), lost_(lost) {}
@@ -31,15 +32,18 @@ using PgResult = std::unique_ptr<PGresult, PgResultFree>;
 // A NULL or a text parameter.
 using PgParam = std::optional<std::string>;
 
-// One libpq connection, blocking (used on fleet threads and, for writes,
-// bounded by the connection's timeouts). Not thread-safe.
+// One libpq connection. Every wait on the server is bounded on our side:
+// the connect by connect_timeout, each statement by `timeout` (with
+// poll(), so that a server that stops answering — SIGSTOP, a dead peer
+// whose kernel still acknowledges, a lock held elsewhere — costs at most
+// that; the server's own statement_timeout and lock_timeout are set too).
+// Past it the connection is dropped (lost). Not thread-safe.
 class PgConnection {
 public:
     // Connects with `conninfo` (a libpq key=value string or URI). Our
-    // defaults (connect_timeout, keepalives, application_name) come first,
-    // so the admin's conninfo overrides them. Throws PgError(lost) when the
-    // server cannot be reached or refuses the login.
-    explicit PgConnection(const std::string& conninfo);
+    // defaults come first, so the admin's conninfo overrides them. Throws
+    // PgError(lost) when the server cannot be reached or refuses the login.
+    PgConnection(const std::string& conninfo, std::chrono::seconds timeout);
 
     // Runs one statement; returns its rows (or nothing). Throws PgError.
     PgResult exec(const std::string& sql, const std::vector<PgParam>& params = {});
@@ -47,6 +51,12 @@ public:
     void run_script(const std::string& sql);
     // The value of row `row`, column `column` ("" for NULL).
     [[nodiscard]] static std::string value(const PgResult& result, int row, int column);
+
+    // A deadline for every statement from now on (the tighter of it and
+    // the timeout); nullopt: the timeout alone.
+    void set_deadline(std::optional<std::chrono::steady_clock::time_point> deadline) noexcept {
+        deadline_ = deadline;
+    }
 
     // The socket, to wait for notifications on.
     [[nodiscard]] int socket() const noexcept;
@@ -59,9 +69,13 @@ private:
     struct Finish {
         void operator()(PGconn* conn) const noexcept { PQfinish(conn); }
     };
-    [[noreturn]] void fail(const std::string& what, const PGresult* result) const;
+    PgResult wait_for_result();
+    void wait_for_socket(short events, std::chrono::steady_clock::time_point deadline);
+    [[noreturn]] void fail(const PGresult* result) const;
 
     std::unique_ptr<PGconn, Finish> conn_;
+    std::chrono::seconds timeout_;
+    std::optional<std::chrono::steady_clock::time_point> deadline_;
 };
 
 // Runs BEGIN, then `body`, then COMMIT; ROLLBACK when `body` throws.
@@ -72,7 +86,9 @@ void in_transaction(PgConnection& pg, const std::string& begin, Body&& body) {
         body();
     } catch (...) {
         try {
-            pg.exec("ROLLBACK");
+            if (pg.usable()) {
+                pg.exec("ROLLBACK");
+            }
         } catch (const PgError&) { // NOLINT(bugprone-empty-catch): the first error says why
         }
         throw;
