@@ -202,6 +202,28 @@ TEST_F(FleetTest, PastTheOfflineGraceTokenLoginsFailClosedUntilTheDatabaseIsBack
     EXPECT_TRUE(contains(host.world->daemon_log(), "fleet database reachable again"));
 }
 
+// A server that takes connections and never answers (SIGSTOP): logins go
+// on from the replica, a write gives up within its bound, status answers.
+TEST_F(FleetTest, AServerThatStopsAnsweringNeverHoldsLoginsOrStatus) {
+    const Host& a = add_host("web-1");
+    const std::string token = create(a, {"ci"});
+    pg->freeze();
+    const auto thaw = std::unique_ptr<PgCluster, void (*)(PgCluster*)>(
+        pg.get(), [](PgCluster* cluster) { cluster->thaw(); });
+    EXPECT_TRUE(logs_in(a, token));
+    const auto start = std::chrono::steady_clock::now();
+    const ProcessResult refused = ctl(a, a.world->alice, {"create", "frozen"});
+    EXPECT_NE(refused.exit_code, 0);
+    EXPECT_TRUE(contains(refused.err, "fleet database unreachable")) << refused.err;
+    // The write's bound is 3 s; generous for a loaded machine.
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 20s);
+    EXPECT_TRUE(logs_in(a, token));
+    EXPECT_EQ(ctl(a, a.world->root, {"status"}).exit_code, 0);
+    // Revocations are queued, never refused.
+    EXPECT_EQ(ctl(a, a.world->alice, {"revoke", id_of(token)}).exit_code, 0);
+    EXPECT_FALSE(logs_in(a, token));
+}
+
 TEST_F(FleetTest, ANewHostBehindAPrunedLogResyncsFromASnapshot) {
     const Host& a = add_host("web-1");
     const std::string first = create(a, {"first"});

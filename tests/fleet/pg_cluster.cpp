@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 #include <string_view>
 
@@ -69,6 +70,26 @@ void PgCluster::stop() {
                             "fast", "-w", "-t", "120", "stop"}),
                "pg_ctl stop");
     running_ = false;
+}
+
+namespace {
+
+void signal_server(const std::filesystem::path& data, const std::string& signal) {
+    std::ifstream pid_file(data / "postmaster.pid");
+    std::string pid;
+    std::getline(pid_file, pid);
+    require_ok(run_process({"pkill", "-" + signal, "-P", pid}), "pkill children");
+    require_ok(run_process({"kill", "-" + signal, pid}), "kill");
+}
+
+} // namespace
+
+void PgCluster::freeze() const {
+    signal_server(dir_.path() / "data", "STOP");
+}
+
+void PgCluster::thaw() const {
+    signal_server(dir_.path() / "data", "CONT");
 }
 
 std::string PgCluster::conninfo(const std::string& role) const {

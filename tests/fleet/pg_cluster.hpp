@@ -24,6 +24,10 @@ public:
 
     void start();
     void stop();
+    // SIGSTOP / SIGCONT to the server and all its processes: a server that
+    // accepts connections and never answers.
+    void freeze() const;
+    void thaw() const;
     // The libpq connection string of the database, as `role`.
     [[nodiscard]] std::string conninfo(const std::string& role = "postgres") const;
     // Runs SQL through psql as `role`; its output (tuples only).
