@@ -39,6 +39,7 @@ FleetReplica::FleetReplica(const Config& config, store::TokenStore& store, const
         fleet::FollowerSettings{config.fleet_database, host_name_, config.fleet_poll_interval,
                                 config.fleet_listen},
         position ? std::optional(position->seq) : std::nullopt,
+        position ? position->fleet_id : std::string(),
         position ? std::vector<store::TokenRecord>{} : joining_tokens());
     sd_event_source* raw = nullptr;
     if (sd_event_add_io(event, &raw, follower_->wake_fd(), EPOLLIN, on_news, this) < 0) {
@@ -93,7 +94,7 @@ ipc::Dictionary FleetReplica::state() const {
         {"mode", std::string("fleet")},
         {"host_name", host_name_},
         {"connected", connected_},
-        {"problem", problem_},
+        {"problem", problem_.empty() ? revocation_problem_ : problem_},
         {"last_sync", unix_time(last_sync_)},
         {"offline_since", unix_time(offline_since_)},
         {"lag", last_sync_ ? (now - *last_sync_).count() : std::int64_t{-1}},
@@ -147,6 +148,12 @@ void FleetReplica::take_news() {
     for (auto& batch : news.batches) {
         apply(batch);
     }
+    if (!news.revocation_problem.empty() && news.revocation_problem != revocation_problem_) {
+        log_.error("fleet: " + news.revocation_problem);
+    }
+    if (!news.revocation_problem.empty() || !news.revoked.empty()) {
+        revocation_problem_ = news.revocation_problem;
+    }
     if (!news.revoked.empty()) {
         store_.forget_queued_revocations(news.revoked);
         log_.info("fleet: " + std::to_string(news.revoked.size()) +
@@ -169,8 +176,8 @@ void FleetReplica::apply(fleet::ChangeBatch& batch) {
         }
     }
     try {
-        const std::size_t refused =
-            store_.apply_replica(batch.changes, batch.seq, now_seconds(), batch.whole);
+        const std::size_t refused = store_.apply_replica(batch.changes, batch.seq, now_seconds(),
+                                                         batch.whole, batch.fleet_id);
         seq_ = batch.seq;
         if (refused + batch.undecodable > 0) {
             log_.error("fleet: " + std::to_string(refused + batch.undecodable) +

@@ -67,6 +67,7 @@ private:
     std::function<void()> ready_;
     bool connected_ = false;
     std::string problem_;
+    std::string revocation_problem_;
     std::optional<store::TimePoint> offline_since_;
     std::optional<store::TimePoint> last_sync_;
     std::uint64_t seq_ = 0;

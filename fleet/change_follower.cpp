@@ -20,7 +20,7 @@ namespace {
 using namespace std::chrono_literals;
 
 // Changes read per query: bounds the memory of a long catch-up.
-constexpr int kPageSize = 1000;
+constexpr int kPageSize = 200; // at most 200 × 64 KiB in memory
 constexpr auto kFirstRetry = 1s;
 // The longest a statement of the follower may take (a snapshot of a large
 // fleet included) before the connection counts as lost.
@@ -64,14 +64,14 @@ std::optional<std::vector<std::string>> hosts_of(const std::string& json_text) {
 
 // One row of the change log or of the tokens table as a store change.
 void add_row(ChangeBatch& batch, const std::string& id_hex, const std::string& record_text,
-             const std::string& hosts_json) {
+             const std::string& hosts_json, std::uint64_t version) {
     const auto id = store::TokenId::from_hex(id_hex);
     if (!id) {
         ++batch.undecodable;
         return;
     }
     if (record_text.empty()) {
-        batch.changes.push_back({*id, std::nullopt});
+        batch.changes.push_back({*id, std::nullopt, version});
         return;
     }
     auto record = record_from_wire(*id, record_text);
@@ -81,7 +81,7 @@ void add_row(ChangeBatch& batch, const std::string& id_hex, const std::string& r
         return;
     }
     record->hosts = std::move(*hosts);
-    batch.changes.push_back({*id, std::move(record)});
+    batch.changes.push_back({*id, std::move(record), version});
 }
 
 } // namespace
@@ -99,9 +99,9 @@ void merge_usage(UsageDeltas& into, const UsageDeltas& delta) {
 }
 
 ChangeFollower::ChangeFollower(FollowerSettings settings, std::optional<std::uint64_t> start,
-                               std::vector<store::TokenRecord> upload)
+                               std::string fleet_id, std::vector<store::TokenRecord> upload)
     : settings_(std::move(settings)), news_fd_(make_eventfd()), kick_fd_(make_eventfd()),
-      upload_(std::move(upload)), position_(start) {
+      upload_(std::move(upload)), position_(start), fleet_id_(std::move(fleet_id)) {
     thread_ = std::thread([this] { run(); });
 }
 
@@ -169,7 +169,10 @@ void ChangeFollower::wait_kick(std::chrono::milliseconds timeout) const {
 // and wait, until the connection fails.
 class ChangeFollower::Session {
 public:
-    Session(ChangeFollower& owner, PgConnection& pg) : owner_(owner), pg_(pg) {}
+    // `progressed`: set once a catch-up went through (a session that fails
+    // before is retried with a back-off, not at once).
+    Session(ChangeFollower& owner, PgConnection& pg, bool& progressed)
+        : owner_(owner), pg_(pg), progressed_(progressed) {}
 
     void run() {
         for (;;) {
@@ -181,6 +184,7 @@ public:
             send_usage();
             catch_up();
             fetch_usage();
+            progressed_ = true;
             owner_.post([](FollowerNews& news) { news.heard = true; });
             wait();
         }
@@ -195,7 +199,7 @@ private:
         }
         in_transaction(pg_, "BEGIN", [&] {
             for (const auto& record : owner_.upload_) {
-                pg_.exec("SELECT apitoken_fleet.put_token($1, $2, $3, $4, $5)",
+                pg_.exec("SELECT apitoken_fleet.put_token($1, $2, $3, $4, $5, -1)",
                          {record.id.hex(), record.user, hosts_literal(record.hosts),
                           record_to_wire(record), owner_.settings_.host_name});
             }
@@ -203,30 +207,41 @@ private:
         owner_.upload_.clear();
     }
 
+    // Each in a transaction of its own: one the database refuses (a host
+    // role revoking what is not valid on it) stays queued, shown in the
+    // state, and holds neither the others nor the catch-up.
     void send_revocations() {
         std::vector<store::TokenId> ids;
         {
             const std::scoped_lock lock(owner_.mutex_);
             ids = owner_.to_revoke_;
         }
-        if (ids.empty()) {
-            return;
-        }
-        in_transaction(pg_, "BEGIN", [&] {
-            for (const auto& id : ids) {
+        std::vector<store::TokenId> sent;
+        std::string refused;
+        for (const auto& id : ids) {
+            try {
                 pg_.exec("SELECT apitoken_fleet.delete_token($1, $2)",
                          {id.hex(), owner_.settings_.host_name});
+                sent.push_back(id);
+            } catch (const PgError& error) {
+                if (error.lost()) {
+                    throw;
+                }
+                refused = "a queued revocation of " + id.hex() + " was refused: " + error.what();
             }
-        });
+        }
         {
             const std::scoped_lock lock(owner_.mutex_);
             std::erase_if(owner_.to_revoke_, [&](const store::TokenId& id) {
-                return std::find(ids.begin(), ids.end(), id) != ids.end();
+                return std::find(sent.begin(), sent.end(), id) != sent.end();
             });
         }
-        owner_.post([&](FollowerNews& news) {
-            news.revoked.insert(news.revoked.end(), ids.begin(), ids.end());
-        });
+        if (!sent.empty() || !refused.empty()) {
+            owner_.post([&](FollowerNews& news) {
+                news.revoked.insert(news.revoked.end(), sent.begin(), sent.end());
+                news.revocation_problem = refused;
+            });
+        }
     }
 
     // One statement for all of this host's uses since the last flush; put
@@ -294,28 +309,46 @@ private:
         }
     }
 
+    // A snapshot when the replica is new, when its place in the log was
+    // pruned, when the log is behind it (a restored or failed-over
+    // database) or when the database is another one; then the log from
+    // where the replica is, page by page.
     void catch_up() {
-        const auto pruned = pg_.exec("SELECT coalesce((SELECT value FROM apitoken_fleet.meta "
-                                     "WHERE key = 'pruned_through'), '0')");
-        if (!owner_.position_ || *owner_.position_ < to_u64(PgConnection::value(pruned, 0, 0))) {
-            snapshot();
+        const auto state = pg_.exec(
+            "SELECT coalesce((SELECT value FROM apitoken_fleet.meta WHERE key = "
+            "'pruned_through'), '0'), (SELECT coalesce(max(seq), 0) FROM "
+            "apitoken_fleet.changes)::text, coalesce((SELECT value FROM apitoken_fleet.meta "
+            "WHERE key = 'fleet_id'), '')");
+        const std::uint64_t pruned = to_u64(PgConnection::value(state, 0, 0));
+        const std::uint64_t end = to_u64(PgConnection::value(state, 0, 1));
+        const std::string fleet_id = PgConnection::value(state, 0, 2);
+        auto& position = owner_.position_;
+        if (!position || *position < pruned || *position > end || fleet_id != owner_.fleet_id_) {
+            snapshot(fleet_id);
         }
         for (;;) {
-            const auto rows =
-                pg_.exec("SELECT seq, token_id, CASE WHEN record IS NULL THEN NULL ELSE "
-                         "'\\x' || encode(record, 'hex') END, array_to_json(hosts)::text "
-                         "FROM apitoken_fleet.changes WHERE seq > $1 "
-                         "ORDER BY seq LIMIT " +
-                             std::to_string(kPageSize),
-                         {std::to_string(*owner_.position_)});
+            // A record over the size the schema allows is left out unread.
+            const auto rows = pg_.exec(
+                "SELECT seq, token_id, CASE WHEN record IS NULL OR octet_length(record) > "
+                "65536 THEN NULL ELSE '\\x' || encode(record, 'hex') END, "
+                "array_to_json(hosts)::text, op FROM apitoken_fleet.changes WHERE seq > $1 "
+                "ORDER BY seq LIMIT " +
+                    std::to_string(kPageSize),
+                {std::to_string(*position)});
             const int count = PQntuples(rows.get());
             if (count == 0) {
                 return;
             }
             ChangeBatch batch;
             for (int row = 0; row < count; ++row) {
-                add_row(batch, PgConnection::value(rows, row, 1), PgConnection::value(rows, row, 2),
-                        PgConnection::value(rows, row, 3));
+                const std::string record = PgConnection::value(rows, row, 2);
+                if (record.empty() && PgConnection::value(rows, row, 4) == "upsert") {
+                    ++batch.undecodable;
+                    continue;
+                }
+                add_row(batch, PgConnection::value(rows, row, 1), record,
+                        PgConnection::value(rows, row, 3),
+                        to_u64(PgConnection::value(rows, row, 0)));
             }
             batch.seq = to_u64(PgConnection::value(rows, count - 1, 0));
             deliver(std::move(batch));
@@ -327,22 +360,26 @@ private:
 
     // The whole replica as of one moment: the tokens and the log's end,
     // read in one REPEATABLE READ transaction.
-    void snapshot() {
+    void snapshot(const std::string& fleet_id) {
         ChangeBatch batch;
         batch.whole = true;
+        batch.fleet_id = fleet_id;
         in_transaction(pg_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [&] {
             const auto end = pg_.exec("SELECT coalesce(max(seq), 0) FROM apitoken_fleet.changes");
             batch.seq = to_u64(PgConnection::value(end, 0, 0));
             const auto rows =
-                pg_.exec("SELECT id, '\\x' || encode(record, 'hex'), array_to_json(hosts)::text "
-                         "FROM apitoken_fleet.tokens ORDER BY id");
+                pg_.exec("SELECT id, '\\x' || encode(record, 'hex'), array_to_json(hosts)::text, "
+                         "version FROM apitoken_fleet.tokens WHERE octet_length(record) <= 65536 "
+                         "ORDER BY id");
             const int count = PQntuples(rows.get());
             batch.changes.reserve(static_cast<std::size_t>(count));
             for (int row = 0; row < count; ++row) {
                 add_row(batch, PgConnection::value(rows, row, 0), PgConnection::value(rows, row, 1),
-                        PgConnection::value(rows, row, 2));
+                        PgConnection::value(rows, row, 2),
+                        to_u64(PgConnection::value(rows, row, 3)));
             }
         });
+        owner_.fleet_id_ = fleet_id;
         deliver(std::move(batch));
     }
 
@@ -375,6 +412,7 @@ private:
 
     ChangeFollower& owner_;
     PgConnection& pg_;
+    bool& progressed_;
     std::string usage_since_ = "-infinity";
     std::chrono::steady_clock::time_point next_poll_ = std::chrono::steady_clock::now();
 };
@@ -390,21 +428,19 @@ bool ChangeFollower::should_stop_or_restart() {
 
 void ChangeFollower::run() {
     auto retry = kFirstRetry;
-    bool connected = false;
     while (!should_stop_or_restart()) {
+        bool progressed = false;
         try {
             PgConnection pg(settings_.conninfo, kStatementTimeout);
             ensure_fleet_schema(pg);
             if (settings_.listen) {
                 pg.exec(std::string("LISTEN ") + kChangeChannel);
             }
-            connected = true;
-            retry = kFirstRetry;
             post([](FollowerNews& news) {
                 news.connected = true;
                 news.problem.clear();
             });
-            Session(*this, pg).run();
+            Session(*this, pg, progressed).run();
             return; // stopping
         } catch (const std::exception& error) {
             const std::string problem = error.what();
@@ -412,9 +448,12 @@ void ChangeFollower::run() {
                 news.connected = false;
                 news.problem = problem;
             });
-            // Reconnect at once after a drop, then back off up to the poll interval.
-            if (connected) {
-                connected = false;
+            // After a session that worked, at once (the server dropped us);
+            // else (unreachable, or refusing what we ask) with a back-off
+            // up to the poll interval, so that a lasting fault costs neither
+            // side a busy loop.
+            if (progressed) {
+                retry = kFirstRetry;
                 continue;
             }
             wait_kick(std::chrono::duration_cast<std::chrono::milliseconds>(retry));

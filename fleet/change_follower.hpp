@@ -29,6 +29,7 @@ struct ChangeBatch {
     std::uint64_t seq = 0;
     bool whole = false;
     std::size_t undecodable = 0; // records that were no records (left out)
+    std::string fleet_id{};      // the database's identity (snapshots)
 };
 
 // One host's uses of one token since its last flush.
@@ -51,6 +52,7 @@ struct FollowerNews {
     bool heard = false;                   // a catch-up finished: the replica is as new as the log
     std::vector<store::TokenId> revoked;  // queued revocations now in the database
     std::vector<store::FleetUsage> usage; // fleet-wide usage of tokens used lately
+    std::string revocation_problem{};     // why the database refused a queued revocation
 };
 
 // Follows the fleet database's change log on a thread of its own: a
@@ -66,8 +68,9 @@ public:
     // `upload`: a store that joins the fleet with tokens of its own (never
     // synced before) sends them first, so that the first snapshot, which
     // replaces the replica, does not lose them.
+    // `fleet_id`: the database the replica followed ("": none known).
     ChangeFollower(FollowerSettings settings, std::optional<std::uint64_t> start,
-                   std::vector<store::TokenRecord> upload = {});
+                   std::string fleet_id = {}, std::vector<store::TokenRecord> upload = {});
     ChangeFollower(const ChangeFollower&) = delete;
     ChangeFollower& operator=(const ChangeFollower&) = delete;
     ChangeFollower(ChangeFollower&&) = delete;
@@ -103,6 +106,7 @@ private:
     std::optional<std::optional<std::uint64_t>> restart_;
     bool stopping_ = false;
     std::optional<std::uint64_t> position_; // the thread's own
+    std::string fleet_id_;                  // the thread's own
     std::thread thread_;
 };
 

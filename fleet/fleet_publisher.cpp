@@ -5,7 +5,7 @@
 
 namespace apitoken::fleet {
 
-bool FleetPublisher::publish(std::span<const store::StoreChange> changes) {
+bool FleetPublisher::publish(std::span<store::StoreChange> changes) {
     if (!reachable_) {
         return false;
     }
@@ -40,18 +40,22 @@ bool FleetPublisher::publish(std::span<const store::StoreChange> changes) {
     return false;
 }
 
-void FleetPublisher::write(std::span<const store::StoreChange> changes) {
+void FleetPublisher::write(std::span<store::StoreChange> changes) {
     in_transaction(*pg_, "BEGIN", [&] {
-        for (const auto& change : changes) {
+        for (auto& change : changes) {
             if (change.deletion()) {
                 pg_->exec("SELECT apitoken_fleet.delete_token($1, $2)",
                           {change.id.hex(), host_name_});
-            } else {
-                const auto& record = *change.record;
-                pg_->exec("SELECT apitoken_fleet.put_token($1, $2, $3, $4, $5)",
-                          {change.id.hex(), record.user, hosts_literal(record.hosts),
-                           record_to_wire(record), host_name_});
+                continue;
             }
+            const auto& record = *change.record;
+            const PgParam expected =
+                change.version ? PgParam(std::to_string(*change.version)) : std::nullopt;
+            const auto version =
+                pg_->exec("SELECT apitoken_fleet.put_token($1, $2, $3, $4, $5, $6)",
+                          {change.id.hex(), record.user, hosts_literal(record.hosts),
+                           record_to_wire(record), host_name_, expected});
+            change.version = std::stoull(PgConnection::value(version, 0, 0));
         }
     });
 }

@@ -24,14 +24,14 @@ public:
     FleetPublisher(std::string conninfo, std::string host_name)
         : conninfo_(std::move(conninfo)), host_name_(std::move(host_name)) {}
 
-    bool publish(std::span<const store::StoreChange> changes) override;
+    bool publish(std::span<store::StoreChange> changes) override;
 
     // What the follower last saw: false makes publish() answer
     // "unreachable" without trying.
     void set_reachable(bool reachable) noexcept { reachable_ = reachable; }
 
 private:
-    void write(std::span<const store::StoreChange> changes);
+    void write(std::span<store::StoreChange> changes);
 
     std::string conninfo_;
     std::string host_name_;

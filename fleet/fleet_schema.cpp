@@ -21,13 +21,18 @@ CREATE TABLE apitoken_fleet.tokens (
     record bytea NOT NULL CHECK (octet_length(record) <= 65536),
     made_by_host text NOT NULL,
     made_by_role text NOT NULL DEFAULT session_user,
+    version bigint NOT NULL DEFAULT 0,
     updated_at timestamptz NOT NULL DEFAULT now());
+-- What was revoked stays revoked: no write brings an id back.
+CREATE TABLE apitoken_fleet.revoked (
+    id text PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE apitoken_fleet.changes (
     seq bigserial PRIMARY KEY,
     token_id text NOT NULL,
     op text NOT NULL CHECK (op IN ('upsert', 'delete')),
     hosts text[],
-    record bytea,
+    record bytea CHECK (octet_length(record) <= 65536),
     host text NOT NULL,
     role text NOT NULL DEFAULT session_user,
     at timestamptz NOT NULL DEFAULT now());
@@ -52,15 +57,26 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
        AND NOT (EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'apitoken_fleet_admin')
                 AND pg_has_role(session_user, 'apitoken_fleet_admin', 'MEMBER'))
 $$;
+-- fnmatch(3) as apitokend calls it (FNM_CASEFOLD): * ? [...] [!...]; a
+-- glob that is no valid pattern matches nothing.
+CREATE FUNCTION apitoken_fleet.glob_match(p_name text, p_glob text) RETURNS boolean
+LANGUAGE plpgsql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE re text;
+BEGIN
+    re := regexp_replace(p_glob, '([.+^$(){}|\\])', '\\\1', 'g');
+    re := replace(replace(replace(re, '[!', '[^'), '*', '.*'), '?', '.');
+    RETURN p_name ~* ('^' || re || '$');
+EXCEPTION WHEN invalid_regular_expression THEN
+    RETURN false;
+END $$;
 -- Whether host `p_host` is within `p_hosts` (globs: * ? [...]; empty: every
 -- host), as apitokend matches them (the whole name or its first label).
 CREATE FUNCTION apitoken_fleet.host_in(p_host text, p_hosts text[]) RETURNS boolean
 LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp AS $$
     SELECT cardinality(p_hosts) = 0 OR EXISTS (
-        SELECT 1 FROM unnest(p_hosts) AS g,
-             LATERAL (SELECT '^' || replace(replace(regexp_replace(g, '([.+^$(){}|\\])', '\\\1', 'g'),
-                                                    '*', '.*'), '?', '.') || '$' AS re) AS r
-        WHERE p_host ~ r.re OR split_part(p_host, '.', 1) ~ r.re)
+        SELECT 1 FROM unnest(p_hosts) AS g
+        WHERE apitoken_fleet.glob_match(p_host, g)
+           OR apitoken_fleet.glob_match(split_part(p_host, '.', 1), g))
 $$;
 CREATE FUNCTION apitoken_fleet.check_writer(p_host text) RETURNS void
 LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
@@ -70,18 +86,45 @@ BEGIN
             session_user, p_host USING ERRCODE = 'insufficient_privilege';
     END IF;
 END $$;
+-- Creates (p_expected NULL), or changes the version the writer saw
+-- (p_expected: the token's version, the sequence number of its last
+-- change); -1: creates unless it exists (a host joining the fleet). A
+-- revoked id never comes back, and a host that had not seen the latest
+-- change cannot overwrite it.
 CREATE FUNCTION apitoken_fleet.put_token(p_id text, p_user text, p_hosts text[],
-                                         p_record bytea, p_host text)
+                                         p_record bytea, p_host text, p_expected bigint)
 RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
-DECLARE s bigint; old_hosts text[];
+DECLARE s bigint; old_hosts text[]; old_version bigint;
 BEGIN
     -- One writer at a time until commit: sequence numbers then commit in
     -- order, so a follower that read up to N never misses a smaller one.
-    PERFORM pg_advisory_xact_lock(hashtext('apitoken_fleet.changes'));
+    -- (A table lock, which host roles cannot take or block.)
+    LOCK TABLE apitoken_fleet.changes IN EXCLUSIVE MODE;
     PERFORM apitoken_fleet.check_writer(p_host);
+    IF EXISTS (SELECT 1 FROM apitoken_fleet.revoked WHERE id = p_id) THEN
+        IF p_expected = -1 THEN
+            RETURN 0;
+        END IF;
+        RAISE EXCEPTION 'token % was revoked (on this or another host)', p_id
+            USING ERRCODE = 'unique_violation';
+    END IF;
+    SELECT hosts, version INTO old_hosts, old_version FROM apitoken_fleet.tokens WHERE id = p_id;
+    IF FOUND AND p_expected = -1 THEN
+        RETURN old_version;
+    END IF;
+    IF FOUND AND p_expected IS NULL THEN
+        RAISE EXCEPTION 'a token with id % exists already', p_id USING ERRCODE = 'unique_violation';
+    END IF;
+    IF NOT FOUND AND p_expected > 0 THEN
+        RAISE EXCEPTION 'token % is not in the fleet database (revoked meanwhile?)', p_id
+            USING ERRCODE = 'no_data_found';
+    END IF;
+    IF FOUND AND old_version <> p_expected THEN
+        RAISE EXCEPTION 'token % was changed on another host meanwhile; this host has not seen '
+            'that yet: try again in a moment', p_id USING ERRCODE = 'serialization_failure';
+    END IF;
     IF apitoken_fleet.restricted_host() THEN
-        SELECT hosts INTO old_hosts FROM apitoken_fleet.tokens WHERE id = p_id;
         IF p_hosts IS DISTINCT FROM ARRAY[session_user::text]
            OR (FOUND AND old_hosts IS DISTINCT FROM ARRAY[session_user::text]) THEN
             RAISE EXCEPTION 'host role % may only make and change tokens for itself alone '
@@ -89,13 +132,13 @@ BEGIN
                 session_user, session_user USING ERRCODE = 'insufficient_privilege';
         END IF;
     END IF;
-    INSERT INTO apitoken_fleet.tokens (id, user_name, hosts, record, made_by_host)
-    VALUES (p_id, p_user, p_hosts, p_record, p_host)
-    ON CONFLICT (id) DO UPDATE SET user_name = EXCLUDED.user_name, hosts = EXCLUDED.hosts,
-        record = EXCLUDED.record, made_by_host = EXCLUDED.made_by_host,
-        made_by_role = session_user, updated_at = now();
     INSERT INTO apitoken_fleet.changes (token_id, op, hosts, record, host)
     VALUES (p_id, 'upsert', p_hosts, p_record, p_host) RETURNING seq INTO s;
+    INSERT INTO apitoken_fleet.tokens (id, user_name, hosts, record, made_by_host, version)
+    VALUES (p_id, p_user, p_hosts, p_record, p_host, s)
+    ON CONFLICT (id) DO UPDATE SET user_name = EXCLUDED.user_name, hosts = EXCLUDED.hosts,
+        record = EXCLUDED.record, made_by_host = EXCLUDED.made_by_host,
+        made_by_role = session_user, version = s, updated_at = now();
     PERFORM pg_notify('apitoken_changes', s::text);
     RETURN s;
 END $$;
@@ -104,7 +147,7 @@ RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE s bigint; old_hosts text[];
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('apitoken_fleet.changes'));
+    LOCK TABLE apitoken_fleet.changes IN EXCLUSIVE MODE;
     PERFORM apitoken_fleet.check_writer(p_host);
     SELECT hosts INTO old_hosts FROM apitoken_fleet.tokens WHERE id = p_id;
     IF NOT FOUND THEN
@@ -116,6 +159,7 @@ BEGIN
     END IF;
     DELETE FROM apitoken_fleet.tokens WHERE id = p_id;
     DELETE FROM apitoken_fleet.usage WHERE token_id = p_id;
+    INSERT INTO apitoken_fleet.revoked (id) VALUES (p_id) ON CONFLICT DO NOTHING;
     INSERT INTO apitoken_fleet.changes (token_id, op, host) VALUES (p_id, 'delete', p_host)
     RETURNING seq INTO s;
     PERFORM pg_notify('apitoken_changes', s::text);
@@ -151,7 +195,7 @@ RETURNS bigint LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE last bigint; upto bigint;
 BEGIN
-    PERFORM pg_advisory_xact_lock(hashtext('apitoken_fleet.changes'));
+    LOCK TABLE apitoken_fleet.changes IN EXCLUSIVE MODE;
     SELECT coalesce(max(seq), 0) INTO last FROM apitoken_fleet.changes;
     upto := least(p_through, last - 1);
     DELETE FROM apitoken_fleet.changes WHERE seq <= upto;
@@ -167,7 +211,7 @@ BEGIN
         GRANT USAGE ON SCHEMA apitoken_fleet TO apitoken_host;
         GRANT SELECT ON apitoken_fleet.meta, apitoken_fleet.tokens, apitoken_fleet.changes,
             apitoken_fleet.usage TO apitoken_host;
-        GRANT EXECUTE ON FUNCTION apitoken_fleet.put_token(text, text, text[], bytea, text),
+        GRANT EXECUTE ON FUNCTION apitoken_fleet.put_token(text, text, text[], bytea, text, bigint),
             apitoken_fleet.delete_token(text, text),
             apitoken_fleet.record_usage(text, jsonb) TO apitoken_host;
     END IF;
@@ -175,12 +219,16 @@ BEGIN
         GRANT USAGE ON SCHEMA apitoken_fleet TO apitoken_fleet_admin;
         GRANT SELECT ON apitoken_fleet.meta, apitoken_fleet.tokens, apitoken_fleet.changes,
             apitoken_fleet.usage TO apitoken_fleet_admin;
-        GRANT EXECUTE ON FUNCTION apitoken_fleet.put_token(text, text, text[], bytea, text),
+        GRANT EXECUTE ON FUNCTION apitoken_fleet.put_token(text, text, text[], bytea, text, bigint),
             apitoken_fleet.delete_token(text, text),
             apitoken_fleet.record_usage(text, jsonb) TO apitoken_fleet_admin;
     END IF;
 END $$;
 INSERT INTO apitoken_fleet.meta VALUES ('schema_version', '1');
+-- Who this database is: a replica that finds another one (restored from a
+-- dump, failed over to a copy whose sequence went back) starts again from
+-- a snapshot.
+INSERT INTO apitoken_fleet.meta VALUES ('fleet_id', gen_random_uuid()::text);
 )sql";
 
 // The schema version the database says it has; 0 when there is none.
@@ -207,13 +255,14 @@ std::uint32_t found_version(PgConnection& pg) {
 // What we use must be there: a schema changed behind our back fails here,
 // with words, rather than in the middle of a sync.
 void check_shape(PgConnection& pg) {
-    const auto row = pg.exec(
-        "SELECT to_regclass('apitoken_fleet.tokens') IS NOT NULL AND "
-        "to_regclass('apitoken_fleet.changes') IS NOT NULL AND "
-        "to_regclass('apitoken_fleet.usage') IS NOT NULL AND "
-        "to_regprocedure('apitoken_fleet.record_usage(text,jsonb)') IS NOT NULL AND "
-        "to_regprocedure('apitoken_fleet.put_token(text,text,text[],bytea,text)') IS NOT NULL AND "
-        "to_regprocedure('apitoken_fleet.delete_token(text,text)') IS NOT NULL");
+    const auto row =
+        pg.exec("SELECT to_regclass('apitoken_fleet.tokens') IS NOT NULL AND "
+                "to_regclass('apitoken_fleet.changes') IS NOT NULL AND "
+                "to_regclass('apitoken_fleet.usage') IS NOT NULL AND "
+                "to_regprocedure('apitoken_fleet.record_usage(text,jsonb)') IS NOT NULL AND "
+                "to_regprocedure('apitoken_fleet.put_token(text,text,text[],bytea,text,bigint)') "
+                "IS NOT NULL AND "
+                "to_regprocedure('apitoken_fleet.delete_token(text,text)') IS NOT NULL");
     if (PgConnection::value(row, 0, 0) != "t") {
         throw FleetSchemaError("the fleet database's schema apitoken_fleet lacks tables or "
                                "functions of version " +

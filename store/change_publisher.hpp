@@ -2,6 +2,7 @@
 
 #include "store/token_record.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <span>
 
@@ -11,6 +12,11 @@ namespace apitoken::store {
 struct StoreChange {
     TokenId id;
     std::optional<TokenRecord> record{};
+    // The fleet database's version of the token (the sequence number of its
+    // last change): going out, the one this replica has (nullopt: a new
+    // token), so that a host behind cannot overwrite a newer change; coming
+    // in, and once published, the one it has now.
+    std::optional<std::uint64_t> version{};
 
     [[nodiscard]] bool deletion() const noexcept { return !record.has_value(); }
 };
@@ -32,7 +38,8 @@ public:
     // reached (then the store commits deletions alone, queued for later,
     // and refuses anything else with FleetUnreachable). A refusal by the
     // database throws StoreError(FleetRefused).
-    virtual bool publish(std::span<const StoreChange> changes) = 0;
+    // It sets each upsert's new version.
+    virtual bool publish(std::span<StoreChange> changes) = 0;
 };
 
 } // namespace apitoken::store

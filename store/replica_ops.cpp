@@ -17,6 +17,8 @@ constexpr std::string_view kSeqKey = "fleet.seq";
 constexpr std::string_view kSyncedAtKey = "fleet.synced_at";
 constexpr std::string_view kRevocationPrefix = "fleet.revoke:";
 constexpr std::string_view kUsagePrefix = "fleet.usage:";
+constexpr std::string_view kVersionPrefix = "fleet.version:";
+constexpr std::string_view kFleetIdKey = "fleet.id";
 constexpr std::size_t kU64Bytes = 8;
 
 std::string encode_u64(std::uint64_t value) {
@@ -40,6 +42,10 @@ std::optional<std::uint64_t> decode_u64(std::optional<std::string_view> bytes) {
 
 std::string revocation_key(const TokenId& id) {
     return std::string(kRevocationPrefix) + std::string(id.key());
+}
+
+std::string version_key(const TokenId& id) {
+    return std::string(kVersionPrefix) + std::string(id.key());
 }
 
 std::string usage_key(const TokenId& id) {
@@ -101,12 +107,30 @@ std::vector<TokenId> all_ids(const Txn& txn, MDB_dbi tokens) {
 
 } // namespace
 
-void TokenStore::Impl::publish_or_queue(Txn& txn, const std::vector<StoreChange>& changes) const {
-    if (changes.empty() || publisher->publish(changes)) {
+// A revocation is never refused or lost: when the database cannot take
+// it (unreachable, or it refuses), it is applied here and queued.
+void TokenStore::Impl::publish_or_queue(Txn& txn, std::vector<StoreChange>& changes) const {
+    if (changes.empty()) {
         return;
     }
     const bool deletions_only = std::all_of(changes.begin(), changes.end(),
                                             [](const StoreChange& c) { return c.deletion(); });
+    bool published = false;
+    try {
+        published = publisher->publish(changes);
+    } catch (const StoreError& error) {
+        if (!deletions_only || error.code() != StoreErrc::FleetRefused) {
+            throw;
+        }
+    }
+    if (published) {
+        for (const auto& change : changes) {
+            if (!change.deletion() && change.version) {
+                set_fleet_version(txn, change.id, *change.version);
+            }
+        }
+        return;
+    }
     if (!deletions_only) {
         throw StoreError(StoreErrc::FleetUnreachable,
                          "fleet database unreachable: the change was not made (revocations "
@@ -117,8 +141,18 @@ void TokenStore::Impl::publish_or_queue(Txn& txn, const std::vector<StoreChange>
     }
 }
 
+std::optional<std::uint64_t> TokenStore::Impl::fleet_version(const Txn& txn,
+                                                             const TokenId& id) const {
+    return decode_u64(txn.find(tables.meta, version_key(id)));
+}
+
+void TokenStore::Impl::set_fleet_version(Txn& txn, const TokenId& id, std::uint64_t version) const {
+    txn.put(tables.meta, version_key(id), encode_u64(version));
+}
+
 void TokenStore::Impl::forget_fleet_usage(Txn& txn, const TokenId& id) const {
     txn.erase(tables.meta, usage_key(id));
+    txn.erase(tables.meta, version_key(id));
 }
 
 void TokenStore::put_fleet_usage(std::span<const FleetUsage> usage) {
@@ -142,7 +176,7 @@ void TokenStore::set_publisher(ChangePublisher* publisher) noexcept {
 }
 
 std::size_t TokenStore::apply_replica(std::span<const StoreChange> changes, std::uint64_t seq,
-                                      TimePoint synced_at, bool whole) {
+                                      TimePoint synced_at, bool whole, std::string_view fleet_id) {
     return impl_->write([&](Txn& txn) {
         std::size_t refused = 0;
         std::set<TokenId> present;
@@ -162,6 +196,7 @@ std::size_t TokenStore::apply_replica(std::span<const StoreChange> changes, std:
                 continue;
             }
             present.insert(change.id);
+            impl_->set_fleet_version(txn, change.id, change.version.value_or(seq));
             if (local && local->user == change.record->user) {
                 impl_->replace(txn, *local, merged(*change.record, *local));
                 continue;
@@ -181,6 +216,9 @@ std::size_t TokenStore::apply_replica(std::span<const StoreChange> changes, std:
             }
         }
         txn.put(impl_->tables.meta, kSeqKey, encode_u64(seq));
+        if (!fleet_id.empty()) {
+            txn.put(impl_->tables.meta, kFleetIdKey, fleet_id);
+        }
         txn.put(impl_->tables.meta, kSyncedAtKey,
                 encode_u64(static_cast<std::uint64_t>(synced_at.time_since_epoch().count())));
         return refused;
@@ -194,7 +232,9 @@ std::optional<TokenStore::ReplicaPosition> TokenStore::replica_position() const 
     if (!seq || !at) {
         return std::nullopt;
     }
-    return ReplicaPosition{*seq, TimePoint{std::chrono::seconds{static_cast<std::int64_t>(*at)}}};
+    const auto fleet_id = txn.find(impl_->tables.meta, kFleetIdKey);
+    return ReplicaPosition{*seq, TimePoint{std::chrono::seconds{static_cast<std::int64_t>(*at)}},
+                           fleet_id ? std::string(*fleet_id) : std::string()};
 }
 
 void TokenStore::mark_replica_synced(TimePoint synced_at) {

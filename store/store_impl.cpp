@@ -293,16 +293,18 @@ void TokenStore::Impl::check_account_rules(const Txn& txn, const TokenRecord& re
     }
 }
 
-void TokenStore::Impl::note_change(const TokenId& id, const TokenRecord* record) const {
+void TokenStore::Impl::note_change(const Txn& txn, const TokenId& id,
+                                   const TokenRecord* record) const {
     if (journal != nullptr) {
-        journal->push_back({id, record != nullptr ? std::optional(*record) : std::nullopt});
+        journal->push_back({id, record != nullptr ? std::optional(*record) : std::nullopt,
+                            fleet_version(txn, id)});
     }
 }
 
 void TokenStore::Impl::insert(Txn& txn, const TokenRecord& record) const {
     validate_record(record);
     check_account_rules(txn, record, true);
-    note_change(record.id, &record);
+    note_change(txn, record.id, &record);
     put_new(txn, record);
 }
 
@@ -322,7 +324,7 @@ void TokenStore::Impl::put_new(Txn& txn, const TokenRecord& record) const {
 
 void TokenStore::Impl::replace(Txn& txn, const TokenRecord& before,
                                const TokenRecord& after) const {
-    note_change(after.id, &after);
+    note_change(txn, after.id, &after);
     txn.put(tables.tokens, after.id.key(), encode_record(after));
     const auto reindex = [&](MDB_dbi index, const std::optional<TimePoint>& was,
                              const std::optional<TimePoint>& now) {
@@ -365,7 +367,7 @@ void TokenStore::Impl::remember_gone(Txn& txn, const TokenRecord& record) const 
 }
 
 void TokenStore::Impl::remove(Txn& txn, const TokenRecord& record) const {
-    note_change(record.id, nullptr);
+    note_change(txn, record.id, nullptr);
     forget_fleet_usage(txn, record.id);
     remember_gone(txn, record);
     txn.erase(tables.tokens, record.id.key());

@@ -117,8 +117,12 @@ struct TokenStore::Impl {
     // Sends a write's changes to the publisher. Unreachable: deletions
     // alone are queued in this transaction (a revocation is never refused
     // or lost); anything else throws FleetUnreachable and nothing commits.
-    void publish_or_queue(lmdb::Txn& txn, const std::vector<StoreChange>& changes) const;
-    void note_change(const TokenId& id, const TokenRecord* record) const;
+    void publish_or_queue(lmdb::Txn& txn, std::vector<StoreChange>& changes) const;
+    void note_change(const lmdb::Txn& txn, const TokenId& id, const TokenRecord* record) const;
+    // Fleet mode: the fleet database's version of the replica's token.
+    [[nodiscard]] std::optional<std::uint64_t> fleet_version(const lmdb::Txn& txn,
+                                                             const TokenId& id) const;
+    void set_fleet_version(lmdb::Txn& txn, const TokenId& id, std::uint64_t version) const;
     // Fleet mode: what the database said about a token's uses goes with it.
     void forget_fleet_usage(lmdb::Txn& txn, const TokenId& id) const;
 

@@ -209,12 +209,14 @@ public:
     // No per-user rules: the fleet database decided. With `whole`, the
     // changes are the whole replica (a snapshot): every token not among
     // them goes. Returns how many records were refused as invalid (left out).
+    // `fleet_id` names the database the replica follows ("": as before).
     std::size_t apply_replica(std::span<const StoreChange> changes, std::uint64_t seq,
-                              TimePoint synced_at, bool whole);
+                              TimePoint synced_at, bool whole, std::string_view fleet_id = {});
     // How far the replica got; nullopt for a store that never synced.
     struct ReplicaPosition {
         std::uint64_t seq = 0;
         TimePoint synced_at{};
+        std::string fleet_id{};
     };
     [[nodiscard]] std::optional<ReplicaPosition> replica_position() const;
     // Records only when this host last heard from the fleet (nothing new).

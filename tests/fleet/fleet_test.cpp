@@ -66,10 +66,13 @@ protected:
                    const std::string& role = "postgres") {
         Host& host = hosts.emplace_back(Host{name, std::make_unique<TestWorld>()});
         host.world->write_pam_service("sshd", "auth required " APITOKEN_PAM_MODULE "\n");
+        // A poll every 2 s unless `extra` says otherwise.
+        const std::string poll = contains(extra, "fleet_poll_interval")
+                                     ? std::string()
+                                     : std::string("fleet_poll_interval = 2s\n");
         host.world->set_config("fleet_database = " + pg->conninfo(role) +
-                               "\nfleet_host_name = " + name +
-                               "\nfleet_poll_interval = 2s\nusage_flush_interval = 1s\n"
-                               "fleet_usage_flush_interval = 1s\n"
+                               "\nfleet_host_name = " + name + "\n" + poll +
+                               "usage_flush_interval = 1s\nfleet_usage_flush_interval = 1s\n"
                                "throttle_max_failures = 1000\n" +
                                extra);
         host.world->start_daemon();
@@ -344,6 +347,57 @@ TEST_F(FleetTest, AWrongConninfoOrRoleIsShownInStatusAndTheReplicaServesWithinIt
     EXPECT_TRUE(logs_in(a, token));
 }
 
+// A host that has not seen the latest change (web-2 only polls, every 10
+// minutes here) cannot undo it: a change made there to a token revoked or
+// changed elsewhere is refused, and the revocation stays.
+TEST_F(FleetTest, AHostBehindCannotBringBackARevokedTokenOrUndoAChange) {
+    hosts.reserve(2);
+    const Host& a = add_host("web-1");
+    const std::string revoked = create(a, {"revoked"});
+    const std::string renamed = create(a, {"renamed"});
+    const Host& b = add_host("web-2", "fleet_listen = no\nfleet_poll_interval = 10m\n");
+    ASSERT_TRUE(logs_in(b, revoked)); // in its first sync
+    ASSERT_EQ(ctl(a, a.world->alice, {"revoke", id_of(revoked)}).exit_code, 0);
+    ASSERT_EQ(ctl(a, a.world->alice, {"rename", id_of(renamed), "by-web-1"}).exit_code, 0);
+
+    const ProcessResult back = ctl(b, b.world->alice, {"rename", id_of(revoked), "back"});
+    EXPECT_NE(back.exit_code, 0);
+    EXPECT_TRUE(contains(back.err, "was revoked")) << back.err;
+    const ProcessResult undo = ctl(b, b.world->alice, {"rename", id_of(renamed), "by-web-2"});
+    EXPECT_NE(undo.exit_code, 0);
+    EXPECT_TRUE(contains(undo.err, "changed on another host meanwhile")) << undo.err;
+
+    EXPECT_EQ(
+        pg->psql("SELECT count(*) FROM apitoken_fleet.tokens WHERE id = '" + id_of(revoked) + "'")
+            .out,
+        "0\n");
+    EXPECT_FALSE(logs_in(a, revoked));
+    EXPECT_TRUE(contains(ctl(a, a.world->alice, {"list"}).out, "by-web-1"));
+    // A revocation from the host behind still goes through.
+    EXPECT_EQ(ctl(b, b.world->alice, {"revoke", id_of(renamed)}).exit_code, 0);
+    EXPECT_TRUE(eventually([&] { return !logs_in(a, renamed); }));
+}
+
+// A database restored from a dump (its change log went back) or another
+// database: replicas notice and start again from a snapshot.
+TEST_F(FleetTest, ADatabaseWhoseLogWentBackIsFollowedFromASnapshot) {
+    hosts.reserve(2);
+    const Host& a = add_host("web-1");
+    const Host& b = add_host("web-2");
+    for (int i = 0; i < 3; ++i) {
+        create(a, {"t" + std::to_string(i)});
+    }
+    const std::string victim = create(a, {"victim"});
+    ASSERT_TRUE(eventually([&] { return logs_in(b, victim); }));
+    // As after a restore of an older dump: the log's sequence goes back.
+    ASSERT_EQ(pg->psql("DELETE FROM apitoken_fleet.changes; "
+                       "SELECT setval('apitoken_fleet.changes_seq_seq', 1, false);")
+                  .exit_code,
+              0);
+    ASSERT_EQ(ctl(a, a.world->alice, {"revoke", id_of(victim)}).exit_code, 0);
+    EXPECT_TRUE(eventually([&] { return !logs_in(b, victim); })) << b.world->daemon_log();
+}
+
 // Each host logs in with a role of its own. A host role (apitoken_host)
 // writes only in its own name and only tokens for itself alone; an
 // apitoken_fleet_admin host (here the superuser's) makes fleet-wide ones.
@@ -384,18 +438,18 @@ TEST_F(FleetTest, AHostRoleWritesOnlyForItselfAndNeverTheTablesThemselves) {
                          "permission denied"));
     EXPECT_TRUE(contains(pg->psql("SELECT apitoken_fleet.put_token('aaaaaaaaaaaa', 'root', "
                                   "'{}', " +
-                                      record + ", 'web-1')",
+                                      record + ", 'web-1', NULL)",
                                   "web-1")
                              .err,
                          "itself alone"));
     EXPECT_TRUE(contains(pg->psql("SELECT apitoken_fleet.put_token('aaaaaaaaaaaa', 'root', "
                                   "ARRAY['web-2'], " +
-                                      record + ", 'web-2')",
+                                      record + ", 'web-2', NULL)",
                                   "web-1")
                              .err,
                          "only in its own name"));
     EXPECT_TRUE(contains(pg->psql("SELECT apitoken_fleet.put_token('" + id_of(own) +
-                                      "', 'alice', ARRAY['web-1'], " + record + ", 'web-1')",
+                                      "', 'alice', ARRAY['web-1'], " + record + ", 'web-1', NULL)",
                                   "web-2")
                              .err,
                          "only in its own name"));

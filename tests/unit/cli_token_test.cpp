@@ -243,7 +243,8 @@ TEST(TokenJson, EveryKeyOfTheBusWithNullForNone) {
         "expires",      "expired",      "expiring_soon",  "last_used",  "use_count",
         "max_uses",     "last_service", "last_rhost",     "services",   "sources",
         "hosts",        "description",  "recent_sources", "origin",     "origin_id",
-        "rotated_from", "rotated_to",   "grace_until",    "created_by", "orphaned"};
+        "rotated_from", "rotated_to",   "grace_until",    "created_by", "orphaned",
+        "last_host"};
     EXPECT_EQ(keys, documented) << "apitokenctl(1) documents exactly these";
     EXPECT_EQ(j.at("expires"), "2027-02-13T08:00:00Z");
     EXPECT_EQ(j.at("expired"), false);
