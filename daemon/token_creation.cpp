@@ -26,7 +26,12 @@ constexpr std::int64_t kMaxGraceSeconds = std::int64_t{30} * 24 * 3600;
 // work for nobody; they are deleted when the new account makes a token,
 // which reads only this user's tokens (a sweep over every user would read
 // the whole index, and ask NSS about each, every hour).
+// In fleet mode the replica is the fleet's: another uid here may be this
+// host's NSS, not a deleted account (fleet_match_uid decides at each use).
 void TokenManager::purge_orphans(const Target& target) {
+    if (config_.fleet()) {
+        return;
+    }
     if (const std::size_t n = store_.purge_orphans(target.name, *target.uid); n > 0) {
         log_.info("deleted " + std::to_string(n) + " tokens of user " + log_value(target.name) +
                   "'s earlier account (another uid)");
