@@ -273,14 +273,22 @@ int get_max_lifetime(sd_bus* /*bus*/, const char* /*path*/, const char* /*interf
 
 // Fleet mode's state for `apitokenctl status`; single-host mode says only
 // that (mode "single-host").
-int get_fleet_state(sd_bus* /*bus*/, const char* /*path*/, const char* /*interface*/,
+int get_fleet_state(sd_bus* bus, const char* /*path*/, const char* /*interface*/,
                     const char* /*property*/, sd_bus_message* reply, void* userdata,
                     sd_bus_error* error) {
     BusObject& self = object_of(userdata);
     return guarded(error, self.log(), [&] {
-        const ipc::Dictionary single{{"mode", std::string("single-host")}};
-        return ipc::append_dictionary(reply,
-                                      self.fleet() != nullptr ? self.fleet()->state() : single);
+        if (self.fleet() == nullptr) {
+            return ipc::append_dictionary(reply, {{"mode", std::string("single-host")}});
+        }
+        // What the database said (host names, roles) is for root and admins.
+        ipc::Dictionary state = self.fleet()->state();
+        Caller caller;
+        if (self.callers().ask_now(sd_bus_get_current_message(bus), caller) < 0 ||
+            !self.service().management().is_admin(caller)) {
+            state.erase("problem");
+        }
+        return ipc::append_dictionary(reply, state);
     });
 }
 

@@ -105,6 +105,10 @@ public:
                                     const std::string& id, const TokenChanges& changes);
     // All users' tokens: root and the admin group only (AccessDenied otherwise).
     [[nodiscard]] std::uint64_t token_count(const Caller& caller) const;
+    // Whether the caller is root or in the admin group.
+    [[nodiscard]] bool is_admin(const Caller& caller) const {
+        return access_.acts_for_everyone(caller);
+    }
     // Seconds; 0 = unlimited.
     [[nodiscard]] std::int64_t max_lifetime() const noexcept;
     // Within the config's expiry_warning.

@@ -105,8 +105,9 @@ protected:
         return login_succeeded(login(host, token));
     }
 
-    static json fleet_state(const Host& host) {
-        const ProcessResult r = ctl(host, host.world->root, {"status", "--json"});
+    static json fleet_state(const Host& host, const TestUser* as = nullptr) {
+        const ProcessResult r =
+            ctl(host, as != nullptr ? *as : host.world->root, {"status", "--json"});
         EXPECT_EQ(r.exit_code, 0) << r.err;
         const json status = r.exit_code == 0 ? json::parse(r.out) : json::object();
         return status.value("fleet", json::object());
@@ -338,6 +339,10 @@ TEST_F(FleetTest, AWrongConninfoOrRoleIsShownInStatusAndTheReplicaServesWithinIt
     }));
     EXPECT_TRUE(logs_in(a, token));
     EXPECT_TRUE(contains(ctl(a, a.world->root, {"status"}).out, "OFFLINE"));
+    // What the database said is for root and admins; the rest see the state.
+    const json as_alice = fleet_state(a, &a.world->alice);
+    EXPECT_FALSE(as_alice.contains("problem")) << as_alice.dump();
+    EXPECT_EQ(as_alice.value("connected", true), false);
     ASSERT_EQ(a.world->stop_daemon(), 0);
     a.world->set_config("fleet_database = " + pg->conninfo("nobody") + base);
     a.world->start_daemon();
