@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -225,7 +226,11 @@ void initial_sync(const PgCluster& pg, const Options& options) {
 
 long stat_value(const PgCluster& pg, const std::string& sql) {
     const auto r = pg.psql(sql);
-    return r.exit_code == 0 ? std::atol(r.out.c_str()) : -1;
+    long value = -1;
+    if (r.exit_code == 0) {
+        std::from_chars(r.out.data(), r.out.data() + r.out.size(), value);
+    }
+    return value;
 }
 
 long commits(const PgCluster& pg) {
@@ -292,12 +297,14 @@ int run(const Options& options) {
 
     // Many hosts, all authenticating while their usage is flushed each second.
     std::vector<Host> many;
+    many.reserve(static_cast<std::size_t>(hosts));
     for (int i = 0; i < hosts; ++i) {
         many.push_back(start_host(pg, "node-" + std::to_string(i),
                                   "fleet_poll_interval = 30s\nfleet_usage_flush_interval = 1s\n"
                                   "usage_flush_interval = 1s\n"));
     }
     std::vector<const Host*> all;
+    all.reserve(many.size());
     for (const auto& host : many) {
         all.push_back(&host);
     }
@@ -324,21 +331,26 @@ int run(const Options& options) {
 } // namespace
 
 int main(int argc, char** argv) {
-    CLI::App app("apitoken-fleet-bench: fleet mode's figures against a throw-away PostgreSQL "
-                 "cluster and apitokend hosts on this machine (needs root, postgresql-15).");
-    Options options;
-    app.add_flag("--quick", options.quick,
-                 "a few seconds, for the test suite (figures mean little)");
-    app.add_option("--revocations", options.revocations, "revocations measured per path")
-        ->check(CLI::PositiveNumber);
-    app.add_option("--hosts", options.hosts, "hosts following the database")
-        ->check(CLI::Range(1, 100));
-    app.add_option("--sync-tokens", options.sync_tokens, "tokens of the initial sync")
-        ->check(CLI::PositiveNumber);
-    app.add_option("--logins", options.logins, "logins per throughput measurement")
-        ->check(CLI::Range(3, 1000000));
-    CLI11_PARSE(app, argc, argv);
     try {
+        CLI::App app("apitoken-fleet-bench: fleet mode's figures against a throw-away "
+                     "PostgreSQL cluster and apitokend hosts on this machine (needs root, "
+                     "postgresql-15).");
+        Options options;
+        app.add_flag("--quick", options.quick,
+                     "a few seconds, for the test suite (figures mean little)");
+        app.add_option("--revocations", options.revocations, "revocations measured per path")
+            ->check(CLI::PositiveNumber);
+        app.add_option("--hosts", options.hosts, "hosts following the database")
+            ->check(CLI::Range(1, 100));
+        app.add_option("--sync-tokens", options.sync_tokens, "tokens of the initial sync")
+            ->check(CLI::PositiveNumber);
+        app.add_option("--logins", options.logins, "logins per throughput measurement")
+            ->check(CLI::Range(3, 1000000));
+        try {
+            app.parse(argc, argv);
+        } catch (const CLI::ParseError& error) {
+            return app.exit(error);
+        }
         return run(options);
     } catch (const std::exception& error) {
         std::cerr << "apitoken-fleet-bench: " << error.what() << '\n';
