@@ -61,7 +61,8 @@ std::unique_ptr<apitoken::ipc::Client> client_of(const Host& host) {
 Host start_host(const PgCluster& pg, const std::string& name, const std::string& extra) {
     Host host{name, std::make_unique<TestWorld>()};
     host.world->set_config("fleet_database = " + pg.conninfo() + "\nfleet_host_name = " + name +
-                           "\nthrottle_max_failures = 1000\n" + extra);
+                           "\nthrottle_max_failures = 1000\nmax_tokens_per_user = 100000\n" +
+                           extra);
     host.world->start_daemon();
     return host;
 }
@@ -217,7 +218,7 @@ void initial_sync(const PgCluster& pg, const Options& options) {
         }
     });
     const auto start = Clock::now();
-    const Host fresh = start_host(pg, "bench-new", "max_tokens_per_user = 100000\n");
+    const Host fresh = start_host(pg, "bench-new", "");
     const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
     std::printf("%-48s %d tokens: %.1f s to READY, peak RSS %ld MiB\n",
                 "initial sync of a new host", options.sync_tokens, seconds,

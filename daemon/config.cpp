@@ -499,16 +499,16 @@ private:
              "--expires");
     }
 
-    // A host counts as in sync once per poll: a grace no longer than the
+    // A host counts as in sync once per poll: a grace not well beyond the
     // poll interval would fail token logins closed between two polls.
     void check_offline_grace() {
-        if (config_.fleet_offline_grace > config_.fleet_poll_interval) {
+        if (config_.fleet_offline_grace >= 2 * config_.fleet_poll_interval) {
             return;
         }
         const std::size_t grace_line = line_of("fleet_offline_grace");
         fail(grace_line != 0 ? grace_line : line_of("fleet_poll_interval"), "fleet_offline_grace",
-             "must be longer than fleet_poll_interval (a host hears from the database once per "
-             "poll)");
+             "must be at least twice fleet_poll_interval (a host hears from the database once "
+             "per poll)");
     }
 };
 

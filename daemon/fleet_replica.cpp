@@ -136,6 +136,9 @@ int FleetReplica::on_news(sd_event_source* /*source*/, int /*fd*/, std::uint32_t
         self.take_news();
     } catch (const std::exception& error) {
         self.log_.error(std::string("fleet: ") + error.what());
+        self.follower_->restart_from(self.seq_);
+    } catch (...) {
+        self.follower_->restart_from(self.seq_);
     }
     return 0;
 }
@@ -145,8 +148,18 @@ void FleetReplica::take_news() {
     if (news.connected) {
         connection_changed(*news.connected, news.problem);
     }
+    // In order, each where the last one ended; after a failure (or batches
+    // read before a restart) nothing more, and no sync is counted.
+    bool intact = true;
     for (auto& batch : news.batches) {
-        apply(batch);
+        if (!batch.whole && batch.from != seq_) {
+            intact = false;
+            continue;
+        }
+        if (!apply(batch)) {
+            intact = false;
+            break;
+        }
     }
     if (!news.revocation_problem.empty() && news.revocation_problem != revocation_problem_) {
         log_.error("fleet: " + news.revocation_problem);
@@ -162,14 +175,14 @@ void FleetReplica::take_news() {
     if (!news.usage.empty()) {
         store_.put_fleet_usage(news.usage);
     }
-    if (news.heard) {
+    if (news.heard && intact) {
         heard(now_seconds());
     }
 }
 
 // Only what this host may authenticate lands in its replica: a token for
 // other hosts is as good as deleted here.
-void FleetReplica::apply(fleet::ChangeBatch& batch) {
+bool FleetReplica::apply(fleet::ChangeBatch& batch) {
     for (auto& change : batch.changes) {
         if (change.record && !host_allowed(change.record->hosts, host_name_)) {
             change.record.reset();
@@ -177,7 +190,7 @@ void FleetReplica::apply(fleet::ChangeBatch& batch) {
     }
     try {
         const std::size_t refused = store_.apply_replica(batch.changes, batch.seq, now_seconds(),
-                                                         batch.whole, batch.fleet_id);
+                                                         batch.whole, batch.fleet_id, batch.reset);
         seq_ = batch.seq;
         if (refused + batch.undecodable > 0) {
             log_.error("fleet: " + std::to_string(refused + batch.undecodable) +
@@ -189,9 +202,15 @@ void FleetReplica::apply(fleet::ChangeBatch& batch) {
                       std::to_string(batch.changes.size()) + " tokens, up to change " +
                       std::to_string(batch.seq) + ")");
         }
+        return true;
     } catch (const store::StoreError& error) {
-        log_.error(std::string("fleet: cannot apply changes to the replica: ") + error.what());
-        follower_->restart_from(seq_);
+        log_.error(std::string("fleet: cannot apply changes to the replica (tried again at the "
+                               "next poll): ") +
+                   error.what());
+        // A snapshot that did not land may be of another database: the
+        // next try starts with one again.
+        follower_->restart_from(batch.whole ? std::nullopt : std::optional(seq_));
+        return false;
     }
 }
 

@@ -51,7 +51,8 @@ public:
 private:
     static int on_news(sd_event_source* source, int fd, std::uint32_t events, void* userdata);
     void take_news();
-    void apply(fleet::ChangeBatch& batch);
+    // False when the replica could not take it (the follower starts again).
+    bool apply(fleet::ChangeBatch& batch);
     void connection_changed(bool connected, const std::string& problem);
     void heard(store::TimePoint now);
     void became_ready();

@@ -138,12 +138,11 @@ void ChangeFollower::send_usage(const UsageDeltas& deltas) {
     kick();
 }
 
+// Not at once: at the next poll, so that a replica that keeps failing to
+// take a batch (a full disk) costs one try per poll interval.
 void ChangeFollower::restart_from(std::optional<std::uint64_t> seq) {
-    {
-        const std::scoped_lock lock(mutex_);
-        restart_ = seq;
-    }
-    kick();
+    const std::scoped_lock lock(mutex_);
+    restart_ = seq;
 }
 
 void ChangeFollower::post(const std::function<void(FollowerNews&)>& add) {
@@ -181,8 +180,8 @@ public:
             }
             upload();
             send_revocations();
-            send_usage();
             catch_up();
+            send_usage();
             fetch_usage();
             progressed_ = true;
             owner_.post([](FollowerNews& news) { news.heard = true; });
@@ -266,10 +265,14 @@ private:
         try {
             pg_.exec("SELECT apitoken_fleet.record_usage($1, $2::jsonb)",
                      {owner_.settings_.host_name, rows.dump()});
-        } catch (...) {
-            const std::scoped_lock lock(owner_.mutex_);
-            merge_usage(owner_.usage_to_send_, deltas);
-            throw;
+        } catch (const PgError& error) {
+            // Lost: sent with the next flush. Refused: statistics are worth
+            // less than the replica's catch-up; dropped.
+            if (error.lost()) {
+                const std::scoped_lock lock(owner_.mutex_);
+                merge_usage(owner_.usage_to_send_, deltas);
+                throw;
+            }
         }
     }
 
@@ -314,18 +317,10 @@ private:
     // database) or when the database is another one; then the log from
     // where the replica is, page by page.
     void catch_up() {
-        const auto state = pg_.exec(
-            "SELECT coalesce((SELECT value FROM apitoken_fleet.meta WHERE key = "
-            "'pruned_through'), '0'), (SELECT coalesce(max(seq), 0) FROM "
-            "apitoken_fleet.changes)::text, coalesce((SELECT value FROM apitoken_fleet.meta "
-            "WHERE key = 'fleet_id'), '')");
-        const std::uint64_t pruned = to_u64(PgConnection::value(state, 0, 0));
-        const std::uint64_t end = to_u64(PgConnection::value(state, 0, 1));
-        const std::string fleet_id = PgConnection::value(state, 0, 2);
-        auto& position = owner_.position_;
-        if (!position || *position < pruned || *position > end || fleet_id != owner_.fleet_id_) {
-            snapshot(fleet_id);
+        if (needs_snapshot()) {
+            snapshot();
         }
+        auto& position = owner_.position_;
         for (;;) {
             // A record over the size the schema allows is left out unread.
             const auto rows = pg_.exec(
@@ -335,6 +330,11 @@ private:
                 "ORDER BY seq LIMIT " +
                     std::to_string(kPageSize),
                 {std::to_string(*position)});
+            // A prune between two reads would hide what it deleted.
+            if (needs_snapshot()) {
+                snapshot();
+                continue;
+            }
             const int count = PQntuples(rows.get());
             if (count == 0) {
                 return;
@@ -358,12 +358,30 @@ private:
         }
     }
 
+    // A snapshot when the replica is new, when its place in the log was
+    // pruned, when the log is behind it (a restored or failed-over
+    // database) or when the database is another one.
+    bool needs_snapshot() {
+        const auto state = pg_.exec(
+            "SELECT coalesce((SELECT value FROM apitoken_fleet.meta WHERE key = "
+            "'pruned_through'), '0'), (SELECT coalesce(max(seq), 0) FROM "
+            "apitoken_fleet.changes)::text, coalesce((SELECT value FROM apitoken_fleet.meta "
+            "WHERE key = 'fleet_id'), '')");
+        const std::uint64_t pruned = to_u64(PgConnection::value(state, 0, 0));
+        const std::uint64_t end = to_u64(PgConnection::value(state, 0, 1));
+        fleet_id_now_ = PgConnection::value(state, 0, 2);
+        const auto& position = owner_.position_;
+        reset_ = position && (*position > end || fleet_id_now_ != owner_.fleet_id_);
+        return !position || *position < pruned || reset_;
+    }
+
     // The whole replica as of one moment: the tokens and the log's end,
     // read in one REPEATABLE READ transaction.
-    void snapshot(const std::string& fleet_id) {
+    void snapshot() {
         ChangeBatch batch;
         batch.whole = true;
-        batch.fleet_id = fleet_id;
+        batch.fleet_id = fleet_id_now_;
+        batch.reset = reset_;
         in_transaction(pg_, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", [&] {
             const auto end = pg_.exec("SELECT coalesce(max(seq), 0) FROM apitoken_fleet.changes");
             batch.seq = to_u64(PgConnection::value(end, 0, 0));
@@ -379,11 +397,12 @@ private:
                         to_u64(PgConnection::value(rows, row, 3)));
             }
         });
-        owner_.fleet_id_ = fleet_id;
+        owner_.fleet_id_ = fleet_id_now_;
         deliver(std::move(batch));
     }
 
     void deliver(ChangeBatch batch) {
+        batch.from = owner_.position_.value_or(0);
         owner_.position_ = batch.seq;
         owner_.post([&](FollowerNews& news) { news.batches.push_back(std::move(batch)); });
     }
@@ -397,6 +416,10 @@ private:
         const auto now = std::chrono::steady_clock::now();
         if (next_poll_ <= now) {
             next_poll_ = std::max(next_poll_ + owner_.settings_.poll_interval, now);
+        }
+        // A notification that came with an earlier answer waits in libpq.
+        if (!pg_.notifications().empty()) {
+            return;
         }
         const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(next_poll_ - now);
         if (poll(fds.data(), fds.size(), static_cast<int>(timeout.count())) <= 0) {
@@ -413,6 +436,8 @@ private:
     ChangeFollower& owner_;
     PgConnection& pg_;
     bool& progressed_;
+    std::string fleet_id_now_; // as the last look at the database said
+    bool reset_ = false;       // and whether the replica's versions are void
     std::string usage_since_ = "-infinity";
     std::chrono::steady_clock::time_point next_poll_ = std::chrono::steady_clock::now();
 };
@@ -421,6 +446,9 @@ bool ChangeFollower::should_stop_or_restart() {
     const std::scoped_lock lock(mutex_);
     if (restart_) {
         position_ = *restart_;
+        if (!position_) {
+            fleet_id_.clear();
+        }
         restart_.reset();
     }
     return stopping_;

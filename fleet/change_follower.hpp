@@ -26,10 +26,12 @@ struct FollowerSettings {
 // whole replica (every token not in it goes).
 struct ChangeBatch {
     std::vector<store::StoreChange> changes;
+    std::uint64_t from = 0; // the position it follows (apply it only there)
     std::uint64_t seq = 0;
     bool whole = false;
     std::size_t undecodable = 0; // records that were no records (left out)
     std::string fleet_id{};      // the database's identity (snapshots)
+    bool reset = false;          // a snapshot of another database, or one that went back
 };
 
 // One host's uses of one token since its last flush.
@@ -83,7 +85,8 @@ public:
     void send_revocations(std::vector<store::TokenId> ids);
     // This host's uses, to add to the fleet's in one statement.
     void send_usage(const UsageDeltas& deltas);
-    // The loop could not apply what it got: start again from `seq`.
+    // The loop could not apply what it got: start again from `seq`
+    // (nullopt: from a snapshot).
     void restart_from(std::optional<std::uint64_t> seq);
 
 private:

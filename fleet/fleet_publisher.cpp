@@ -40,9 +40,13 @@ bool FleetPublisher::publish(std::span<store::StoreChange> changes) {
     return false;
 }
 
+// The versions are the changes' once the transaction has committed (a
+// retry after a lost connection must not send a rolled-back one).
 void FleetPublisher::write(std::span<store::StoreChange> changes) {
+    std::vector<std::optional<std::uint64_t>> versions(changes.size());
     in_transaction(*pg_, "BEGIN", [&] {
-        for (auto& change : changes) {
+        for (std::size_t i = 0; i < changes.size(); ++i) {
+            const auto& change = changes[i];
             if (change.deletion()) {
                 pg_->exec("SELECT apitoken_fleet.delete_token($1, $2)",
                           {change.id.hex(), host_name_});
@@ -55,9 +59,14 @@ void FleetPublisher::write(std::span<store::StoreChange> changes) {
                 pg_->exec("SELECT apitoken_fleet.put_token($1, $2, $3, $4, $5, $6)",
                           {change.id.hex(), record.user, hosts_literal(record.hosts),
                            record_to_wire(record), host_name_, expected});
-            change.version = std::stoull(PgConnection::value(version, 0, 0));
+            versions[i] = std::stoull(PgConnection::value(version, 0, 0));
         }
     });
+    for (std::size_t i = 0; i < changes.size(); ++i) {
+        if (versions[i]) {
+            changes[i].version = versions[i];
+        }
+    }
 }
 
 } // namespace apitoken::fleet

@@ -272,6 +272,20 @@ void check_shape(PgConnection& pg) {
     }
 }
 
+// Whoever creates the schema owns it, and its SECURITY DEFINER functions
+// run with the owner's rights: a host role must not be the one.
+void refuse_host_role_as_owner(PgConnection& pg) {
+    const auto row = pg.exec(
+        "SELECT NOT (SELECT rolsuper FROM pg_roles WHERE rolname = session_user) AND EXISTS "
+        "(SELECT 1 FROM pg_roles WHERE rolname = 'apitoken_host') AND "
+        "pg_has_role(session_user, 'apitoken_host', 'MEMBER')");
+    if (PgConnection::value(row, 0, 0) == "t") {
+        throw FleetSchemaError("the fleet database has no schema apitoken_fleet yet, and this "
+                               "host's role is a host role (apitoken_host), which must not own "
+                               "it: start one apitokend with the owner role first");
+    }
+}
+
 void refuse_newer(std::uint32_t found) {
     if (found > kFleetSchemaVersion) {
         throw FleetSchemaError("the fleet database has schema version " + std::to_string(found) +
@@ -292,6 +306,7 @@ void ensure_fleet_schema(PgConnection& pg) {
             found = found_version(pg); // another host may have been first
             refuse_newer(found);
             if (found == 0) {
+                refuse_host_role_as_owner(pg);
                 pg.run_script(kSchemaV1);
             }
         });

@@ -19,6 +19,7 @@ constexpr std::string_view kRevocationPrefix = "fleet.revoke:";
 constexpr std::string_view kUsagePrefix = "fleet.usage:";
 constexpr std::string_view kVersionPrefix = "fleet.version:";
 constexpr std::string_view kFleetIdKey = "fleet.id";
+constexpr std::string_view kRevokedHerePrefix = "fleet.revoked:";
 constexpr std::size_t kU64Bytes = 8;
 
 std::string encode_u64(std::uint64_t value) {
@@ -46,6 +47,12 @@ std::string revocation_key(const TokenId& id) {
 
 std::string version_key(const TokenId& id) {
     return std::string(kVersionPrefix) + std::string(id.key());
+}
+
+// A token revoked on this host (published or queued): no batch read before
+// the revocation brings it back. Ids are random, never reused.
+std::string revoked_here_key(const TokenId& id) {
+    return std::string(kRevokedHerePrefix) + std::string(id.key());
 }
 
 std::string usage_key(const TokenId& id) {
@@ -109,18 +116,32 @@ std::vector<TokenId> all_ids(const Txn& txn, MDB_dbi tokens) {
 
 // A revocation is never refused or lost: when the database cannot take
 // it (unreachable, or it refuses), it is applied here and queued.
-void TokenStore::Impl::publish_or_queue(Txn& txn, std::vector<StoreChange>& changes) const {
+void TokenStore::Impl::publish_or_queue(Txn& txn, std::vector<StoreChange>& changes,
+                                        std::optional<std::vector<StoreChange>>& earlier) const {
     if (changes.empty()) {
         return;
     }
     const bool deletions_only = std::all_of(changes.begin(), changes.end(),
                                             [](const StoreChange& c) { return c.deletion(); });
     bool published = false;
-    try {
-        published = publisher->publish(changes);
-    } catch (const StoreError& error) {
-        if (!deletions_only || error.code() != StoreErrc::FleetRefused) {
-            throw;
+    if (earlier && earlier->size() == changes.size()) {
+        changes = *earlier;
+        published = true;
+    } else {
+        try {
+            published = publisher->publish(changes);
+        } catch (const StoreError& error) {
+            if (!deletions_only || error.code() != StoreErrc::FleetRefused) {
+                throw;
+            }
+        }
+        if (published) {
+            earlier = changes;
+        }
+    }
+    for (const auto& change : changes) {
+        if (change.deletion()) {
+            txn.put(tables.meta, revoked_here_key(change.id), {});
         }
     }
     if (published) {
@@ -175,8 +196,13 @@ void TokenStore::set_publisher(ChangePublisher* publisher) noexcept {
     impl_->publisher = publisher;
 }
 
+// What this host wrote itself may be newer than a batch the follower read
+// while the write was under way: an upsert older than the replica's version
+// of the token, an upsert of a token revoked here, and a snapshot's
+// silence about a token created here after it was read change nothing.
 std::size_t TokenStore::apply_replica(std::span<const StoreChange> changes, std::uint64_t seq,
-                                      TimePoint synced_at, bool whole, std::string_view fleet_id) {
+                                      TimePoint synced_at, bool whole, std::string_view fleet_id,
+                                      bool reset) {
     return impl_->write([&](Txn& txn) {
         std::size_t refused = 0;
         std::set<TokenId> present;
@@ -189,6 +215,13 @@ std::size_t TokenStore::apply_replica(std::span<const StoreChange> changes, std:
                 }
                 continue;
             }
+            const std::uint64_t version = change.version.value_or(seq);
+            const auto local_version = reset ? std::nullopt : impl_->fleet_version(txn, change.id);
+            if ((local && local_version && *local_version >= version) ||
+                txn.find(impl_->tables.meta, revoked_here_key(change.id))) {
+                present.insert(change.id);
+                continue;
+            }
             try {
                 validate_record(*change.record);
             } catch (const StoreError&) {
@@ -196,22 +229,24 @@ std::size_t TokenStore::apply_replica(std::span<const StoreChange> changes, std:
                 continue;
             }
             present.insert(change.id);
-            impl_->set_fleet_version(txn, change.id, change.version.value_or(seq));
             if (local && local->user == change.record->user) {
                 impl_->replace(txn, *local, merged(*change.record, *local));
-                continue;
+            } else {
+                if (local) {
+                    impl_->remove(txn, *local);
+                }
+                impl_->put_new(txn, *change.record);
             }
-            if (local) {
-                impl_->remove(txn, *local);
-            }
-            impl_->put_new(txn, *change.record);
+            impl_->set_fleet_version(txn, change.id, version);
         }
         if (whole) {
             for (const auto& id : all_ids(txn, impl_->tables.tokens)) {
-                if (!present.contains(id)) {
-                    if (const auto local = impl_->read(txn, id)) {
-                        impl_->remove(txn, *local);
-                    }
+                const auto local_version = reset ? std::nullopt : impl_->fleet_version(txn, id);
+                if (present.contains(id) || (local_version && *local_version > seq)) {
+                    continue;
+                }
+                if (const auto local = impl_->read(txn, id)) {
+                    impl_->remove(txn, *local);
                 }
             }
         }

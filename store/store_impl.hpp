@@ -84,15 +84,19 @@ struct TokenStore::Impl {
         if (publisher == nullptr) {
             return write(std::forward<Fn>(fn));
         }
+        // A full map runs the write again: what the first run published is
+        // not published twice (the database would refuse it as a stale or
+        // duplicate change).
+        std::optional<std::vector<StoreChange>> published;
         return write([&](lmdb::Txn& txn) {
             std::vector<StoreChange> changes;
             const JournalScope scope(*this, changes);
             if constexpr (std::is_void_v<std::invoke_result_t<Fn&, lmdb::Txn&>>) {
                 fn(txn);
-                publish_or_queue(txn, changes);
+                publish_or_queue(txn, changes, published);
             } else {
                 auto result = fn(txn);
-                publish_or_queue(txn, changes);
+                publish_or_queue(txn, changes, published);
                 return result;
             }
         });
@@ -117,7 +121,9 @@ struct TokenStore::Impl {
     // Sends a write's changes to the publisher. Unreachable: deletions
     // alone are queued in this transaction (a revocation is never refused
     // or lost); anything else throws FleetUnreachable and nothing commits.
-    void publish_or_queue(lmdb::Txn& txn, std::vector<StoreChange>& changes) const;
+    // `published`: what an earlier run of the same write published.
+    void publish_or_queue(lmdb::Txn& txn, std::vector<StoreChange>& changes,
+                          std::optional<std::vector<StoreChange>>& published) const;
     void note_change(const lmdb::Txn& txn, const TokenId& id, const TokenRecord* record) const;
     // Fleet mode: the fleet database's version of the replica's token.
     [[nodiscard]] std::optional<std::uint64_t> fleet_version(const lmdb::Txn& txn,

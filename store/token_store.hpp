@@ -210,8 +210,12 @@ public:
     // changes are the whole replica (a snapshot): every token not among
     // them goes. Returns how many records were refused as invalid (left out).
     // `fleet_id` names the database the replica follows ("": as before).
+    // With `reset` (a snapshot of another database, or of one whose log
+    // went back), the replica's versions mean nothing any more: the
+    // snapshot wins over every one of them.
     std::size_t apply_replica(std::span<const StoreChange> changes, std::uint64_t seq,
-                              TimePoint synced_at, bool whole, std::string_view fleet_id = {});
+                              TimePoint synced_at, bool whole, std::string_view fleet_id = {},
+                              bool reset = false);
     // How far the replica got; nullopt for a store that never synced.
     struct ReplicaPosition {
         std::uint64_t seq = 0;

@@ -191,7 +191,7 @@ TEST_F(FleetTest, WithTheDatabaseDownHostsAuthenticateFromTheirReplicaAndQueueRe
 }
 
 TEST_F(FleetTest, PastTheOfflineGraceTokenLoginsFailClosedUntilTheDatabaseIsBack) {
-    const Host& host = add_host("web-1", "fleet_offline_grace = 3s\n");
+    const Host& host = add_host("web-1", "fleet_offline_grace = 3s\nfleet_poll_interval = 1s\n");
     const std::string token = create(host, {"ci"});
     ASSERT_TRUE(logs_in(host, token));
     pg->stop();
