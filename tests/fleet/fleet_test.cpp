@@ -403,6 +403,28 @@ TEST_F(FleetTest, ADatabaseWhoseLogWentBackIsFollowedFromASnapshot) {
     EXPECT_TRUE(eventually([&] { return !logs_in(b, victim); })) << b.world->daemon_log();
 }
 
+// A host that ran alone until now joins the fleet with its tokens: they go
+// to the database before the first sync, which would otherwise drop them.
+TEST_F(FleetTest, AStoreThatWasASingleHostsJoinsTheFleetWithItsTokens) {
+    hosts.reserve(2);
+    Host& a = hosts.emplace_back(Host{"web-1", std::make_unique<TestWorld>()});
+    a.world->write_pam_service("sshd", "auth required " APITOKEN_PAM_MODULE "\n");
+    a.world->start_daemon();
+    const std::string token = create(a, {"from-before"});
+    ASSERT_TRUE(logs_in(a, token));
+    ASSERT_EQ(a.world->stop_daemon(), 0);
+    a.world->set_config("fleet_database = " + pg->conninfo() +
+                        "\nfleet_host_name = web-1\nfleet_poll_interval = 2s\n");
+    a.world->start_daemon();
+    EXPECT_TRUE(logs_in(a, token)) << a.world->daemon_log();
+    EXPECT_EQ(
+        pg->psql("SELECT count(*) FROM apitoken_fleet.tokens WHERE id = '" + id_of(token) + "'")
+            .out,
+        "1\n");
+    const Host& b = add_host("web-2");
+    EXPECT_TRUE(logs_in(b, token));
+}
+
 // Each host logs in with a role of its own. A host role (apitoken_host)
 // writes only in its own name and only tokens for itself alone; an
 // apitoken_fleet_admin host (here the superuser's) makes fleet-wide ones.
