@@ -121,9 +121,9 @@ struct TokenStore::Impl {
     // Sends a write's changes to the publisher. Unreachable: deletions
     // alone are queued in this transaction (a revocation is never refused
     // or lost); anything else throws FleetUnreachable and nothing commits.
-    // `published`: what an earlier run of the same write published.
+    // `earlier`: what an earlier run of the same write published.
     void publish_or_queue(lmdb::Txn& txn, std::vector<StoreChange>& changes,
-                          std::optional<std::vector<StoreChange>>& published) const;
+                          std::optional<std::vector<StoreChange>>& earlier) const;
     void note_change(const lmdb::Txn& txn, const TokenId& id, const TokenRecord* record) const;
     // Fleet mode: the fleet database's version of the replica's token.
     [[nodiscard]] std::optional<std::uint64_t> fleet_version(const lmdb::Txn& txn,
