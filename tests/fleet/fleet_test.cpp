@@ -240,6 +240,19 @@ TEST_F(FleetTest, ANewHostBehindAPrunedLogResyncsFromASnapshot) {
     EXPECT_FALSE(logs_in(b, first));
 }
 
+TEST_F(FleetTest, ASchemaChangedBehindItsBackIsReportedAndTheReplicaKept) {
+    const Host& a = add_host("web-1");
+    const std::string token = create(a, {"ci"});
+    ASSERT_EQ(a.world->stop_daemon(), 0);
+    ASSERT_EQ(pg->psql("DROP FUNCTION apitoken_fleet.delete_token(text, text)").exit_code, 0);
+    a.world->start_daemon(); // within the grace of its last sync: serves
+    EXPECT_TRUE(eventually([&] {
+        return contains(fleet_state(a).value("problem", ""), "changed behind apitoken's back");
+    }));
+    EXPECT_TRUE(logs_in(a, token));
+    EXPECT_EQ(fleet_state(a).value("connected", true), false);
+}
+
 TEST_F(FleetTest, ADatabaseOfANewerSchemaIsRefusedAndTheReplicaKept) {
     const Host& a = add_host("web-1");
     const std::string token = create(a, {"ci"});
