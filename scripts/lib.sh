@@ -19,7 +19,7 @@ APITOKEN_TEST_PACKAGES=(
   dbus-daemon systemd libnss-wrapper util-linux
   pamtester libpam-wrapper libpamtest0-dev valgrind binutils groff-base bash-completion
   nginx-light libnginx-mod-http-auth-pam vsftpd curl passwd
-  dpkg-dev fakeroot adduser clang postgresql-15
+  dpkg-dev fakeroot adduser clang postgresql-15 procps
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
