@@ -142,10 +142,6 @@ int send_or_fail(sd_bus_message* call, const ipc::MessagePtr& reply, int r) {
     return 1;
 }
 
-std::int64_t unix_seconds(const std::optional<store::TimePoint>& t) {
-    return t ? t->time_since_epoch().count() : 0;
-}
-
 ipc::TokenInfo info_of(const store::TokenRecord& record) {
     return {.id = record.id.hex(),
             .name = record.name,

@@ -6,6 +6,7 @@
 #include "daemon/api_error.hpp"
 #include "daemon/bus_object.hpp"
 #include "daemon/caller.hpp"
+#include "daemon/wall_clock.hpp"
 #include "ipc/dictionary.hpp"
 #include "ipc/sd_handles.hpp"
 #include "ipc/token_info.hpp"
@@ -71,8 +72,6 @@ int after_caller_is_known(BusObject& self, sd_bus_message* m, std::size_t bytes,
 // answers `call` with the error instead. Returns what a handler returns.
 int send_or_fail(sd_bus_message* call, const ipc::MessagePtr& reply, int r);
 
-// 0 for "none" (never expires, never used), as the bus API says.
-[[nodiscard]] std::int64_t unix_seconds(const std::optional<store::TimePoint>& t);
 // A record as the bus shows it: ListTokens' fields, or (`complete`) every
 // field of ListTokensEx.
 [[nodiscard]] ipc::TokenInfo info_of(const store::TokenRecord& record);

@@ -1,6 +1,7 @@
 #include "daemon/fleet_replica.hpp"
 
 #include "daemon/use_policy.hpp"
+#include "daemon/wall_clock.hpp"
 #include "ipc/bus_api.hpp"
 #include "store/store_error.hpp"
 
@@ -10,17 +11,6 @@
 #include <utility>
 
 namespace apitoken::daemon {
-namespace {
-
-store::TimePoint now_seconds() {
-    return std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
-}
-
-std::int64_t unix_time(const std::optional<store::TimePoint>& when) {
-    return when ? when->time_since_epoch().count() : 0;
-}
-
-} // namespace
 
 FleetReplica::FleetReplica(const Config& config, store::TokenStore& store, const AuditLog& log,
                            sd_event* event, std::function<void()> ready)
@@ -80,7 +70,7 @@ std::optional<std::string> FleetReplica::refusal(store::TimePoint now) const {
     }
     const std::string why = "fleet mode: the fleet database has been unreachable for longer "
                             "than fleet_offline_grace (last synced at " +
-                            std::to_string(unix_time(last_sync_)) + "); failing closed";
+                            std::to_string(unix_seconds(last_sync_)) + "); failing closed";
     if (!fail_closed_logged_) {
         fail_closed_logged_ = true;
         log_.error(why + (problem_.empty() ? "" : ": " + problem_));
@@ -95,8 +85,8 @@ ipc::Dictionary FleetReplica::state() const {
         {"host_name", host_name_},
         {"connected", connected_},
         {"problem", problem_.empty() ? revocation_problem_ : problem_},
-        {"last_sync", unix_time(last_sync_)},
-        {"offline_since", unix_time(offline_since_)},
+        {"last_sync", unix_seconds(last_sync_)},
+        {"offline_since", unix_seconds(offline_since_)},
         {"lag", last_sync_ ? (now - *last_sync_).count() : std::int64_t{-1}},
         {"replica_seq", seq_},
         {"queued_revocations", static_cast<std::uint64_t>(store_.queued_revocations().size())},
@@ -112,13 +102,7 @@ void FleetReplica::tick() {
 
 void FleetReplica::count_uses(std::span<const store::UsageEvent> uses) {
     for (const auto& use : uses) {
-        fleet::UsageDelta& sum = local_uses_[use.id];
-        ++sum.count;
-        if (use.when >= sum.last_used) {
-            sum.last_used = use.when;
-            sum.service = use.service;
-            sum.rhost = use.rhost;
-        }
+        local_uses_[use.id].add({1, use.when, use.service, use.rhost});
     }
 }
 

@@ -83,8 +83,9 @@ std::vector<ListedToken> TokenManager::visible_tokens(const Target& target) cons
         }
     }
     if (config_.fleet()) {
+        const std::string here = fleet_host_name(config_);
         for (auto& token : listed) {
-            with_fleet_usage(token);
+            with_fleet_usage(token, here);
         }
     }
     return listed;
@@ -92,11 +93,11 @@ std::vector<ListedToken> TokenManager::visible_tokens(const Target& target) cons
 
 // The fleet's sum lags this host's own uses by a flush and a poll: the
 // larger count and the later use are the truer ones.
-void TokenManager::with_fleet_usage(ListedToken& token) const {
+void TokenManager::with_fleet_usage(ListedToken& token, const std::string& here) const {
     store::TokenRecord& record = token.record;
     const auto fleet = store_.fleet_usage(record.id);
     if (record.last_used) {
-        token.last_host = fleet_host_name(config_);
+        token.last_host = here;
     }
     if (!fleet) {
         return;

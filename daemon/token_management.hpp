@@ -134,7 +134,8 @@ private:
                                                     store::TimePoint now,
                                                     bool caller_is_admin) const;
     [[nodiscard]] std::vector<ListedToken> visible_tokens(const Target& target) const;
-    void with_fleet_usage(ListedToken& token) const;
+    // `here`: this host's fleet name (for this host's own last use).
+    void with_fleet_usage(ListedToken& token, const std::string& here) const;
 
     const Config& config_;
     store::TokenStore& store_;

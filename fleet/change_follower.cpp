@@ -88,13 +88,7 @@ void add_row(ChangeBatch& batch, const std::string& id_hex, const std::string& r
 
 void merge_usage(UsageDeltas& into, const UsageDeltas& delta) {
     for (const auto& [id, use] : delta) {
-        UsageDelta& sum = into[id];
-        sum.count += use.count;
-        if (use.last_used >= sum.last_used) {
-            sum.last_used = use.last_used;
-            sum.service = use.service;
-            sum.rhost = use.rhost;
-        }
+        into[id].add(use);
     }
 }
 

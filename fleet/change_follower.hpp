@@ -40,10 +40,20 @@ struct UsageDelta {
     store::TimePoint last_used{};
     std::string service{};
     std::string rhost{};
+
+    // Counts add up; the latest use wins.
+    void add(const UsageDelta& more) {
+        count += more.count;
+        if (more.last_used >= last_used) {
+            last_used = more.last_used;
+            service = more.service;
+            rhost = more.rhost;
+        }
+    }
 };
 using UsageDeltas = std::map<store::TokenId, UsageDelta>;
 
-// Adds `delta` to `into` (counts add up; the latest use wins).
+// Adds `delta` to `into`, token by token.
 void merge_usage(UsageDeltas& into, const UsageDeltas& delta);
 
 // What happened since the loop last asked.

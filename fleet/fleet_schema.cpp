@@ -99,7 +99,8 @@ DECLARE s bigint; old_hosts text[]; old_version bigint;
 BEGIN
     -- One writer at a time until commit: sequence numbers then commit in
     -- order, so a follower that read up to N never misses a smaller one.
-    -- (A table lock, which host roles cannot take or block.)
+    -- (A table lock: host roles take it only through these functions;
+    -- idle_in_transaction_session_timeout bounds a session sitting on it.)
     LOCK TABLE apitoken_fleet.changes IN EXCLUSIVE MODE;
     PERFORM apitoken_fleet.check_writer(p_host);
     IF EXISTS (SELECT 1 FROM apitoken_fleet.revoked WHERE id = p_id) THEN
@@ -205,24 +206,22 @@ BEGIN
     RETURN upto;
 END $$;
 REVOKE ALL ON ALL FUNCTIONS IN SCHEMA apitoken_fleet FROM PUBLIC;
+-- The same rights for host roles and fleet admins (the functions tell
+-- them apart), for those of the two roles that exist.
 DO $$
+DECLARE r text;
 BEGIN
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'apitoken_host') THEN
-        GRANT USAGE ON SCHEMA apitoken_fleet TO apitoken_host;
-        GRANT SELECT ON apitoken_fleet.meta, apitoken_fleet.tokens, apitoken_fleet.changes,
-            apitoken_fleet.usage TO apitoken_host;
-        GRANT EXECUTE ON FUNCTION apitoken_fleet.put_token(text, text, text[], bytea, text, bigint),
-            apitoken_fleet.delete_token(text, text),
-            apitoken_fleet.record_usage(text, jsonb) TO apitoken_host;
-    END IF;
-    IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'apitoken_fleet_admin') THEN
-        GRANT USAGE ON SCHEMA apitoken_fleet TO apitoken_fleet_admin;
-        GRANT SELECT ON apitoken_fleet.meta, apitoken_fleet.tokens, apitoken_fleet.changes,
-            apitoken_fleet.usage TO apitoken_fleet_admin;
-        GRANT EXECUTE ON FUNCTION apitoken_fleet.put_token(text, text, text[], bytea, text, bigint),
-            apitoken_fleet.delete_token(text, text),
-            apitoken_fleet.record_usage(text, jsonb) TO apitoken_fleet_admin;
-    END IF;
+    FOREACH r IN ARRAY ARRAY['apitoken_host', 'apitoken_fleet_admin'] LOOP
+        IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r) THEN
+            EXECUTE format('GRANT USAGE ON SCHEMA apitoken_fleet TO %I', r);
+            EXECUTE format('GRANT SELECT ON apitoken_fleet.meta, apitoken_fleet.tokens, '
+                           'apitoken_fleet.changes, apitoken_fleet.usage TO %I', r);
+            EXECUTE format('GRANT EXECUTE ON FUNCTION '
+                           'apitoken_fleet.put_token(text, text, text[], bytea, text, bigint), '
+                           'apitoken_fleet.delete_token(text, text), '
+                           'apitoken_fleet.record_usage(text, jsonb) TO %I', r);
+        END IF;
+    END LOOP;
 END $$;
 INSERT INTO apitoken_fleet.meta VALUES ('schema_version', '1');
 -- Who this database is: a replica that finds another one (restored from a

@@ -2,6 +2,7 @@
 // database, how far it got, and the revocations waiting for the database.
 // All of it lives in the meta table, under keys an older build ignores.
 #include "store/store_impl.hpp"
+#include "store/store_keys.hpp"
 
 #include <algorithm>
 #include <set>
@@ -22,49 +23,53 @@ constexpr std::string_view kFleetIdKey = "fleet.id";
 constexpr std::string_view kRevokedHerePrefix = "fleet.revoked:";
 constexpr std::size_t kU64Bytes = 8;
 
-std::string encode_u64(std::uint64_t value) {
-    std::string bytes(kU64Bytes, '\0');
-    for (std::size_t i = 0; i < kU64Bytes; ++i) {
-        bytes[i] = static_cast<char>((value >> (8 * i)) & 0xFFU);
-    }
-    return bytes;
-}
-
-std::optional<std::uint64_t> decode_u64(std::optional<std::string_view> bytes) {
-    if (!bytes || bytes->size() != kU64Bytes) {
-        return std::nullopt;
-    }
-    std::uint64_t value = 0;
-    for (std::size_t i = 0; i < kU64Bytes; ++i) {
-        value |= std::uint64_t{static_cast<unsigned char>((*bytes)[i])} << (8 * i);
-    }
-    return value;
+// The meta key of one token's entry of a kind (`prefix`).
+std::string meta_key(std::string_view prefix, const TokenId& id) {
+    return std::string(prefix) + std::string(id.key());
 }
 
 std::string revocation_key(const TokenId& id) {
-    return std::string(kRevocationPrefix) + std::string(id.key());
+    return meta_key(kRevocationPrefix, id);
 }
 
 std::string version_key(const TokenId& id) {
-    return std::string(kVersionPrefix) + std::string(id.key());
+    return meta_key(kVersionPrefix, id);
 }
 
 // A token revoked on this host (published or queued): no batch read before
 // the revocation brings it back. Ids are random, never reused.
 std::string revoked_here_key(const TokenId& id) {
-    return std::string(kRevokedHerePrefix) + std::string(id.key());
+    return meta_key(kRevokedHerePrefix, id);
 }
 
 std::string usage_key(const TokenId& id) {
-    return std::string(kUsagePrefix) + std::string(id.key());
+    return meta_key(kUsagePrefix, id);
+}
+
+// Times as Unix seconds in encode_u64's 8 bytes.
+std::string encode_time(TimePoint when) {
+    return encode_u64(static_cast<std::uint64_t>(when.time_since_epoch().count()));
+}
+
+std::optional<TimePoint> decode_time(std::string_view bytes) {
+    const auto seconds = decode_u64(bytes);
+    if (!seconds) {
+        return std::nullopt;
+    }
+    return TimePoint{std::chrono::seconds{static_cast<std::int64_t>(*seconds)}};
+}
+
+// A meta value of 8 bytes, if there is one.
+std::optional<std::uint64_t> meta_u64(const Txn& txn, MDB_dbi meta, std::string_view key) {
+    const auto bytes = txn.find(meta, key);
+    return bytes ? decode_u64(*bytes) : std::nullopt;
 }
 
 // use_count, last_used (8 bytes each), then host, service and rhost, each
 // ended by a NUL (none of them can hold one).
 std::string encode_usage(const FleetUsage& usage) {
-    return encode_u64(usage.use_count) +
-           encode_u64(static_cast<std::uint64_t>(usage.last_used.time_since_epoch().count())) +
-           usage.host + '\0' + usage.service + '\0' + usage.rhost + '\0';
+    return encode_u64(usage.use_count) + encode_time(usage.last_used) + usage.host + '\0' +
+           usage.service + '\0' + usage.rhost + '\0';
 }
 
 std::optional<FleetUsage> decode_usage(const TokenId& id, std::string_view bytes) {
@@ -73,8 +78,7 @@ std::optional<FleetUsage> decode_usage(const TokenId& id, std::string_view bytes
     }
     FleetUsage usage{.id = id};
     usage.use_count = *decode_u64(bytes.substr(0, kU64Bytes));
-    usage.last_used = TimePoint{std::chrono::seconds{
-        static_cast<std::int64_t>(*decode_u64(bytes.substr(kU64Bytes, kU64Bytes)))}};
+    usage.last_used = *decode_time(bytes.substr(kU64Bytes, kU64Bytes));
     bytes.remove_prefix(2 * kU64Bytes);
     for (std::string* field : {&usage.host, &usage.service, &usage.rhost}) {
         const auto end = bytes.find('\0');
@@ -164,7 +168,7 @@ void TokenStore::Impl::publish_or_queue(Txn& txn, std::vector<StoreChange>& chan
 
 std::optional<std::uint64_t> TokenStore::Impl::fleet_version(const Txn& txn,
                                                              const TokenId& id) const {
-    return decode_u64(txn.find(tables.meta, version_key(id)));
+    return meta_u64(txn, tables.meta, version_key(id));
 }
 
 void TokenStore::Impl::set_fleet_version(Txn& txn, const TokenId& id, std::uint64_t version) const {
@@ -254,29 +258,26 @@ std::size_t TokenStore::apply_replica(std::span<const StoreChange> changes, std:
         if (!fleet_id.empty()) {
             txn.put(impl_->tables.meta, kFleetIdKey, fleet_id);
         }
-        txn.put(impl_->tables.meta, kSyncedAtKey,
-                encode_u64(static_cast<std::uint64_t>(synced_at.time_since_epoch().count())));
+        txn.put(impl_->tables.meta, kSyncedAtKey, encode_time(synced_at));
         return refused;
     });
 }
 
 std::optional<TokenStore::ReplicaPosition> TokenStore::replica_position() const {
     const Txn txn(impl_->env.get(), Txn::Mode::Read);
-    const auto seq = decode_u64(txn.find(impl_->tables.meta, kSeqKey));
-    const auto at = decode_u64(txn.find(impl_->tables.meta, kSyncedAtKey));
+    const auto seq = meta_u64(txn, impl_->tables.meta, kSeqKey);
+    const auto at_bytes = txn.find(impl_->tables.meta, kSyncedAtKey);
+    const auto at = at_bytes ? decode_time(*at_bytes) : std::nullopt;
     if (!seq || !at) {
         return std::nullopt;
     }
     const auto fleet_id = txn.find(impl_->tables.meta, kFleetIdKey);
-    return ReplicaPosition{*seq, TimePoint{std::chrono::seconds{static_cast<std::int64_t>(*at)}},
-                           fleet_id ? std::string(*fleet_id) : std::string()};
+    return ReplicaPosition{*seq, *at, fleet_id ? std::string(*fleet_id) : std::string()};
 }
 
 void TokenStore::mark_replica_synced(TimePoint synced_at) {
-    impl_->write([&](Txn& txn) {
-        txn.put(impl_->tables.meta, kSyncedAtKey,
-                encode_u64(static_cast<std::uint64_t>(synced_at.time_since_epoch().count())));
-    });
+    impl_->write(
+        [&](Txn& txn) { txn.put(impl_->tables.meta, kSyncedAtKey, encode_time(synced_at)); });
 }
 
 std::vector<TokenId> TokenStore::queued_revocations() const {

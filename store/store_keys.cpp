@@ -6,28 +6,46 @@
 namespace apitoken::store {
 namespace {
 
-constexpr std::size_t kU32Bytes = 4;
-constexpr std::size_t kSecondsBytes = kExpiryKeyBytes - TokenId::kBytes;
-
-} // namespace
-
-std::string encode_u32(std::uint32_t value) {
-    std::string out(kU32Bytes, '\0');
-    for (std::size_t i = 0; i < kU32Bytes; ++i) {
+template <typename Unsigned>
+std::string encode_little_endian(Unsigned value) {
+    std::string out(sizeof(Unsigned), '\0');
+    for (std::size_t i = 0; i < sizeof(Unsigned); ++i) {
         out[i] = static_cast<char>((value >> (8 * i)) & 0xFFU);
     }
     return out;
 }
 
-std::optional<std::uint32_t> decode_u32(std::string_view bytes) noexcept {
-    if (bytes.size() != kU32Bytes) {
+// nullopt unless exactly sizeof(Unsigned) bytes.
+template <typename Unsigned>
+std::optional<Unsigned> decode_little_endian(std::string_view bytes) noexcept {
+    if (bytes.size() != sizeof(Unsigned)) {
         return std::nullopt;
     }
-    std::uint32_t value = 0;
-    for (std::size_t i = 0; i < kU32Bytes; ++i) {
-        value |= std::uint32_t{static_cast<unsigned char>(bytes[i])} << (8 * i);
+    Unsigned value = 0;
+    for (std::size_t i = 0; i < sizeof(Unsigned); ++i) {
+        value |= Unsigned{static_cast<unsigned char>(bytes[i])} << (8 * i);
     }
     return value;
+}
+
+constexpr std::size_t kSecondsBytes = kExpiryKeyBytes - TokenId::kBytes;
+
+} // namespace
+
+std::string encode_u32(std::uint32_t value) {
+    return encode_little_endian(value);
+}
+
+std::optional<std::uint32_t> decode_u32(std::string_view bytes) noexcept {
+    return decode_little_endian<std::uint32_t>(bytes);
+}
+
+std::string encode_u64(std::uint64_t value) {
+    return encode_little_endian(value);
+}
+
+std::optional<std::uint64_t> decode_u64(std::string_view bytes) noexcept {
+    return decode_little_endian<std::uint64_t>(bytes);
 }
 
 std::string expiry_key(TimePoint expires, const TokenId& id) {

@@ -20,12 +20,17 @@ namespace apitoken::store {
 //   revoked_by_user  the user name               → expiry_key(deleted, id) (DUPSORT)
 //   meta       "magic"                            → "apitoken-store"
 //              "schema_version"                   → encode_u32(version)
+//              "fleet.*" (fleet mode, replica_ops.cpp: the replica's place
+//              in the change log, versions, queues)     → encode_u64(), ...
 // Bytes read back become a TokenId through TokenId::from_bytes.
 
 // 4 bytes, little-endian (the meta table's schema version).
 [[nodiscard]] std::string encode_u32(std::uint32_t value);
 // nullopt unless exactly 4 bytes.
 [[nodiscard]] std::optional<std::uint32_t> decode_u32(std::string_view bytes) noexcept;
+// The same in 8 bytes (fleet mode's sequence numbers and times).
+[[nodiscard]] std::string encode_u64(std::uint64_t value);
+[[nodiscard]] std::optional<std::uint64_t> decode_u64(std::string_view bytes) noexcept;
 
 // by_expiry's key: the expiry in big-endian Unix seconds (so LMDB's byte
 // order is time order; a time before 1970 counts as 1970), then the id.

@@ -446,11 +446,14 @@ TEST_F(FleetTest, AHostRoleWritesOnlyForItselfAndNeverTheTablesThemselves) {
     const ProcessResult roles =
         pg->psql("CREATE ROLE apitoken_host NOLOGIN; CREATE ROLE apitoken_fleet_admin NOLOGIN; "
                  "CREATE ROLE \"web-1\" LOGIN IN ROLE apitoken_host; "
-                 "CREATE ROLE \"web-2\" LOGIN IN ROLE apitoken_host;");
+                 "CREATE ROLE \"web-2\" LOGIN IN ROLE apitoken_host; "
+                 "CREATE ROLE \"admin-2\" LOGIN IN ROLE apitoken_fleet_admin;");
     ASSERT_EQ(roles.exit_code, 0) << roles.err;
     hosts.reserve(3);
     const Host& admin = add_host("admin-1"); // creates the schema and its grants
     const Host& web = add_host("web-1", "", "web-1");
+    // Both roles got their grants with the schema.
+    EXPECT_EQ(pg->psql("SELECT count(*) FROM apitoken_fleet.tokens", "admin-2").exit_code, 0);
 
     // Fleet-wide from a host role: refused by the database, nothing made.
     const ProcessResult wide = ctl(web, web.world->alice, {"create", "wide"});
