@@ -1102,7 +1102,8 @@ TEST_F(AttackPolicyTest, AFloodOfUseLimitedSuccessesDoesNotStallOtherLogins) {
     ASSERT_TRUE(victim.ok()) << victim.raw;
     const std::string victim_token = victim.fields.at(1);
     world->write_pam_service("patient", "auth required " APITOKEN_PAM_MODULE " timeout=120\n");
-    ASSERT_TRUE(login_succeeded(world->pamtester(world->root, "web", "bob", victim_token + "\n")));
+    const ProcessResult first = world->pamtester(world->root, "web", "bob", victim_token + "\n");
+    ASSERT_TRUE(login_succeeded(first)) << first.out << first.err << world->daemon_log();
     // The same flood with a token without a limit first: what the machine
     // gives today (README: p50 180 ms on a quiet 2-CPU VM).
     const VictimLogins base = logins_under_flood(*world, unlimited.second, victim_token, 10);
