@@ -27,6 +27,8 @@ else()
       "dbus, adduser, libc6, libstdc++6, libgcc-s1, libsodium23, liblmdb0, libsystemd0, libpam0g, zlib1g, libunistring2")
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "systemd")
+# The Cockpit page (/usr/share/cockpit/apitoken) shows up once cockpit is installed.
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "cockpit")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${PROJECT_SOURCE_DIR}/systemd/debian/postinst
   ${PROJECT_SOURCE_DIR}/systemd/debian/prerm

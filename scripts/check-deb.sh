@@ -29,6 +29,7 @@ depends=$(dpkg-deb -f "$deb" Depends)
 for lib in libsodium liblmdb libsystemd libpam; do
   case "$depends" in *"$lib"*) ;; *) fail "Depends lacks $lib (dpkg-shlibdeps did not run?): $depends" ;; esac
 done
+[ "$(dpkg-deb -f "$deb" Suggests)" = "cockpit" ] || fail "the .deb does not suggest cockpit"
 
 tmp=$(mktemp -d)
 bus_pid=
@@ -48,7 +49,9 @@ getent group apitoken-admin >/dev/null || fail "postinst did not create apitoken
 pam_dir=$(pkg-config --variable=libdir pam)/security
 for f in /usr/sbin/apitokend /usr/bin/apitokenctl "$pam_dir/pam_apitoken.so" \
   /usr/share/dbus-1/system.d/io.apitoken1.conf /usr/share/dbus-1/system-services/io.apitoken1.service \
-  /lib/systemd/system/apitokend.service /etc/apitoken/apitokend.conf /usr/share/man/man1/apitokenctl.1; do
+  /lib/systemd/system/apitokend.service /etc/apitoken/apitokend.conf /usr/share/man/man1/apitokenctl.1 \
+  /usr/share/cockpit/apitoken/manifest.json /usr/share/cockpit/apitoken/index.html \
+  /usr/share/cockpit/apitoken/apitoken.js; do
   [ -e "$f" ] || fail "$f is missing after dpkg -i"
 done
 /usr/bin/apitokenctl --version >/dev/null || fail "apitokenctl does not run"

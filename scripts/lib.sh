@@ -20,6 +20,7 @@ APITOKEN_TEST_PACKAGES=(
   pamtester libpam-wrapper libpamtest0-dev valgrind binutils groff-base bash-completion
   nginx-light libnginx-mod-http-auth-pam vsftpd curl passwd
   dpkg-dev fakeroot adduser clang postgresql-15 procps
+  cockpit-ws cockpit-bridge cockpit-system chromium chromium-driver python3-selenium
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
