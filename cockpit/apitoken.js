@@ -99,8 +99,9 @@ function renderRow(body, token, now) {
     cell(row, lastUsedText(token), "Last used");
     cell(row, usesText(token), "Uses");
     cell(row, scopeLines(token), "Scope");
-    const actions = cell(row, [], "Actions");
-    actions.classList.add("apitoken-actions");
+    const actions = document.createElement("div");
+    actions.className = "apitoken-actions";
+    cell(row, actions, "Actions");
     actions.append(
         actionButton("Rename", `Rename token ${token.name}`, (b) => renameToken(token, b)),
         actionButton("Rotate", `Rotate token ${token.name}`, (b) => rotateToken(token, b)),

@@ -63,7 +63,7 @@ export function plainError(error) {
         const known = BY_DAEMON_ERROR[name.slice(DAEMON_PREFIX.length)];
         if (known) {
             const detail = known.detail ? printable(error.message) : "";
-            return detail ? `${known.text} ${detail}.` : known.text;
+            return detail ? `${known.text} ${detail.replace(/\.$/, "")}.` : known.text;
         }
     }
     if (BY_BUS_ERROR[name]) {

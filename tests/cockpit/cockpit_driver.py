@@ -376,6 +376,44 @@ def keyboard(page, args):
     check(not pam_login(args, args.user, secret), "the token revoked with the keyboard still logs in")
 
 
+def refusals(page, args):
+    """The daemon runs with max_tokens_per_user = 1 and max_lifetime = 90d."""
+    page.login()
+    page.open_tokens()
+    page.click("new-token")
+    page.wait.until(EC.visibility_of_element_located((By.ID, "create-name")))
+    disabled = page.js("""return Array.from(document.getElementById('create-expiry').options)
+        .filter(o => o.disabled).map(o => o.value)""")
+    check(disabled == ["31536000", "never"], f"beyond a 90-day maximum, disabled: {disabled!r}")
+    page.driver.find_element(By.CSS_SELECTOR, "#create-dialog [data-close]").click()
+
+    def refused(name, field, value):
+        page.click("new-token")
+        page.wait.until(EC.visibility_of_element_located((By.ID, "create-name")))
+        page.el("create-name").send_keys(name)
+        page.el(field).send_keys(value)
+        page.click("create-submit")
+        page.wait.until(EC.visibility_of_element_located((By.ID, "create-alert")))
+        message = page.text("create-alert-text")
+        page.driver.find_element(By.CSS_SELECTOR, "#create-dialog [data-close]").click()
+        check("io.apitoken1" not in message and "Error." not in message,
+              f"a raw D-Bus error reaches the page: {message!r}")
+        return message
+
+    message = refused("bad-network", "create-sources", "not-a-network")
+    check("refused these settings" in message and "not an IPv4 or IPv6" in message,
+          f"a malformed source network reads: {message!r}")
+    message = refused("zero-uses", "create-max-uses", "0")
+    check("at least 1" in message, f"zero maximum uses reads: {message!r}")
+
+    secret = page.create("the-only-one")
+    page.close_secret()
+    print("ID " + page.wait_row("the-only-one")["id"], flush=True)
+    message = page.create("one-too-many", expect_error=True)
+    check("No more tokens" in message, f"the token limit reads: {message!r}")
+    page.assert_secret_gone(secret)
+
+
 def daemon_down(page, args):
     page.login()
     page.open_tokens()
@@ -388,7 +426,7 @@ def daemon_down(page, args):
     check("not running" in error, f"creating without the daemon reads: {error!r}")
 
 
-SCENARIOS = {f.__name__: f for f in (lifecycle, isolation, admin, keyboard, daemon_down)}
+SCENARIOS = {f.__name__: f for f in (lifecycle, isolation, admin, keyboard, refusals, daemon_down)}
 
 
 def main():

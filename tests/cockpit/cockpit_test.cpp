@@ -56,8 +56,8 @@ protected:
         write_pam_login();
     }
 
-    void start(bool daemon = true) {
-        world->set_config("usage_flush_interval = 1s\n");
+    void start(bool daemon = true, const std::string& config = "") {
+        world->set_config("usage_flush_interval = 1s\n" + config);
         if (daemon) {
             world->start_daemon();
         }
@@ -170,6 +170,17 @@ TEST_F(CockpitTest, KeyboardOnlyUseWorksAndThePageReadsAtTwiceTheZoom) {
     const auto ids = ids_in(r.out);
     ASSERT_EQ(ids.size(), 1U) << r.out;
     EXPECT_EQ(tokens_of("alice").find(ids[0]), std::string::npos) << "revoked with the keyboard";
+}
+
+TEST_F(CockpitTest, TheDaemonsRefusalsAreExplainedInPlainWords) {
+    start(true, "max_tokens_per_user = 1\nmax_lifetime = 90d\n");
+    const ProcessResult r = drive("refusals", world->alice);
+    ASSERT_EQ(r.exit_code, 0) << explain(r);
+    const auto ids = ids_in(r.out);
+    ASSERT_EQ(ids.size(), 1U) << r.out;
+    const std::string tokens = tokens_of("alice");
+    EXPECT_NE(tokens.find(ids[0]), std::string::npos) << tokens;
+    EXPECT_NE(tokens.find("ok 1"), std::string::npos) << "nothing refused was stored: " << tokens;
 }
 
 TEST_F(CockpitTest, AStoppedDaemonIsExplainedInPlainWords) {
