@@ -130,6 +130,11 @@ class Page:
                       f"token {name} to {'appear' if present else 'disappear'}")
         return self.row(name)
 
+    def wait_for_row_id(self, name, other_than):
+        self.wait_for(lambda: (self.row(name) or {}).get("id", other_than) != other_than,
+                      f"the new id of {name}")
+        return self.row(name)
+
     def row_button(self, name, action):
         return self.driver.find_element(By.CSS_SELECTOR, f"button[aria-label='{action} token {name}']")
 
@@ -228,6 +233,10 @@ def lifecycle(page, args):
     secret = page.create("ci-upload", services="webapp")
     page.screenshot("shown-once-dialog.png")
     check(pam_login(args, args.user, secret), "the token from the dialog does not log in")
+    page.click("secret-copy")
+    page.wait_for(lambda: page.text("secret-copied") != "", "the copy button's answer")
+    copied = page.text("secret-copied")
+    check(copied.startswith("Copied") or "press Ctrl+C" in copied, f"copy says {copied!r}")
     page.close_secret()
     check(page.el("secret-value").get_attribute("value") == "", "the dialog keeps the token")
     page.assert_secret_gone(secret)
@@ -252,12 +261,26 @@ def lifecycle(page, args):
     page.row_button("ci-upload", "Rename").click()
     page.confirm(value="ci-upload-2")
     page.wait_row("ci-upload-2")
+
+    # Rotation without grace: a new value in the shown-once dialog, the
+    # old one refused at once.
+    page.row_button("ci-upload-2", "Rotate").click()
+    page.confirm(choice="Not at all")
+    rotated = page.read_secret()
+    check(rotated != secret, "rotation showed the old value")
+    page.close_secret()
+    check(pam_login(args, args.user, rotated), "the rotated token does not log in")
+    check(not pam_login(args, args.user, secret), "the old value still logs in after rotation")
+    row = page.wait_for_row_id("ci-upload-2", other_than=row["id"])
+    print("ID " + row["id"], flush=True)
+
     page.row_button("ci-upload-2", "Revoke").click()
     page.wait_for(lambda: "cannot be undone" in page.text("confirm-text"), "the revoke confirmation")
     page.confirm()
     page.wait_row("ci-upload-2", present=False)
-    check(not pam_login(args, args.user, secret), "a token revoked in the page still logs in")
+    check(not pam_login(args, args.user, rotated), "a token revoked in the page still logs in")
     page.assert_secret_gone(secret)
+    page.assert_secret_gone(rotated)
 
 
 def isolation(page, args):
