@@ -339,6 +339,21 @@ Environment TestWorld::pam_environment() const {
         "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()};
 }
 
+namespace {
+
+// pam_wrapper names its per-process directory /tmp/pam.X with one character:
+// 62 names for every PAM process on the machine. Beside a parallel test's
+// flood of PAM processes a login can find every name taken, or another
+// process's clean-up (which tells live owners by pid & 0xFFFF) removes its
+// directory while it copies the service files; it then loads no module at
+// all. That is the harness, not a verdict.
+bool pam_wrapper_failed(const ProcessResult& r) {
+    return r.err.find("Failed to create pam_wrapper config dir") != std::string::npos ||
+           r.err.find("pwrap_init: Failed to copy config files") != std::string::npos;
+}
+
+} // namespace
+
 ProcessResult TestWorld::pamtester(const TestUser& as, const std::string& service,
                                    const std::string& user, const std::string& input,
                                    const Environment& extra_env,
@@ -348,7 +363,12 @@ ProcessResult TestWorld::pamtester(const TestUser& as, const std::string& servic
     argv.insert(argv.end(), {APITOKEN_PAMTESTER, "-v", service, user, "authenticate"});
     Environment env = pam_environment();
     env.insert(env.end(), extra_env.begin(), extra_env.end());
-    return run_process(argv, env, std::chrono::seconds(120), input);
+    ProcessResult result = run_process(argv, env, std::chrono::seconds(120), input);
+    for (int retry = 0; retry < 100 && pam_wrapper_failed(result); ++retry) {
+        std::this_thread::sleep_for(10ms);
+        result = run_process(argv, env, std::chrono::seconds(120), input);
+    }
+    return result;
 }
 
 ProcessResult TestWorld::run_as(const TestUser& user, const std::vector<std::string>& argv,

@@ -117,7 +117,8 @@ public:
     void write_pam_service(const std::string& name, const std::string& text) const;
     [[nodiscard]] Environment pam_environment() const;
     // `pamtester SERVICE USER authenticate` as `as`, `input` on stdin;
-    // `wrapper` runs it under another program (valgrind).
+    // `wrapper` runs it under another program (valgrind). A run that
+    // pam_wrapper itself failed (no /tmp/pam.X name free) is run again.
     ProcessResult pamtester(const TestUser& as, const std::string& service, const std::string& user,
                             const std::string& input, const Environment& extra_env = {},
                             const std::vector<std::string>& wrapper = {}) const;
