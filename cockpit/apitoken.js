@@ -6,7 +6,7 @@
 
 /* global cockpit */
 
-import { plainError, isAccessDenied } from "./plain_errors.js";
+import { plainError } from "./plain_errors.js";
 import { TokenService, creationOptions } from "./tokens_api.js";
 import { expiryText, formatTime, lastUsedText, scopeLines, splitList, usesText } from "./token_view.js";
 
@@ -61,18 +61,29 @@ function mark(text, kind) {
     return span;
 }
 
-function actionButton(label, accessibleName, handler) {
+// "Revoke token ci-upload (0123456789ab)", with the owner in the all-users
+// view: same-named tokens of different users read apart.
+function tokenTitle(token) {
+    const owner = state.shown === ALL_USERS && token.user ? ` of ${token.user}` : "";
+    return `token “${token.name}” (${token.id})${owner}`;
+}
+
+function actionButton(label, token, handler) {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "pf-c-button pf-m-secondary pf-m-small";
     button.textContent = label;
-    button.setAttribute("aria-label", accessibleName);
+    button.dataset.action = label.toLowerCase();
+    button.setAttribute("aria-label", `${label} ${tokenTitle(token)}`);
     button.addEventListener("click", () => handler(button));
     return button;
 }
 
 function nameCell(token) {
     const parts = [token.name];
+    if (token.orphaned) {
+        parts.push(mark("orphaned", "red"));
+    }
     if (token.description) {
         const small = document.createElement("small");
         small.className = "apitoken-description";
@@ -87,7 +98,7 @@ function renderRow(body, token, now) {
     row.dataset.tokenId = token.id;
     cell(row, nameCell(token), "Name");
     if (state.shown === ALL_USERS) {
-        cell(row, token.orphaned ? [token.user, mark("orphaned", "red")] : token.user, "User");
+        cell(row, token.user, "User");
     }
     const id = document.createElement("code");
     id.className = "apitoken-id";
@@ -103,9 +114,9 @@ function renderRow(body, token, now) {
     actions.className = "apitoken-actions";
     cell(row, actions, "Actions");
     actions.append(
-        actionButton("Rename", `Rename token ${token.name}`, (b) => renameToken(token, b)),
-        actionButton("Rotate", `Rotate token ${token.name}`, (b) => rotateToken(token, b)),
-        actionButton("Revoke", `Revoke token ${token.name}`, (b) => revokeToken(token, b)));
+        actionButton("Rename", token, (b) => renameToken(token, b)),
+        actionButton("Rotate", token, (b) => rotateToken(token, b)),
+        actionButton("Revoke", token, (b) => revokeToken(token, b)));
 }
 
 function render() {
@@ -137,11 +148,12 @@ async function reload() {
     }
 }
 
-// Admins choose whose tokens to show: everyone, themselves, or any user
-// with tokens (the inventory names them); the create dialog suggests them.
-function refreshUserChoices(inventory) {
+// Admins choose whose tokens to show: everyone, themselves, or a user seen
+// in the all-users view (the inventory is fetched when asked for, not to
+// fill this list); the create dialog suggests the same names.
+function refreshUserChoices() {
     const names = new Set([state.me, ...state.knownUsers]);
-    (inventory || state.tokens).forEach((token) => token.user && names.add(token.user));
+    state.tokens.forEach((token) => token.user && names.add(token.user));
     state.knownUsers = [...names].sort();
     const select = $("user-select");
     const chosen = state.shown || state.me;
@@ -154,15 +166,14 @@ function refreshUserChoices(inventory) {
 
 async function detectAdmin() {
     try {
-        const inventory = await service.list("", true);
-        state.admin = true;
-        $("user-picker").hidden = false;
-        $("owner-group").hidden = false;
-        refreshUserChoices(inventory);
-    } catch (error) {
-        if (!isAccessDenied(error)) {
-            showAlert("page", plainError(error));
-        }
+        state.admin = await service.callerIsAdmin();
+    } catch {
+        state.admin = false; // the first list says what is wrong
+    }
+    $("user-picker").hidden = !state.admin;
+    $("owner-group").hidden = !state.admin;
+    if (state.admin) {
+        refreshUserChoices();
     }
 }
 
@@ -283,6 +294,11 @@ async function submitCreate(event) {
     submit.disabled = true;
     try {
         const created = await service.create(owner, form.name, form.options);
+        // An admin who made a token for someone else sees it in the list.
+        if (state.shown !== ALL_USERS && owner !== state.shown) {
+            state.shown = owner;
+            state.knownUsers = [...new Set([...state.knownUsers, owner || state.me])];
+        }
         $("create-dialog").close();
         showSecret(created.secret, `Token “${created.info.name || form.name}” (${created.id})` +
                    (owner ? ` for ${owner}` : "") + ".", $("new-token"));
@@ -344,7 +360,7 @@ function ownerOf(token) {
 
 function revokeToken(token, opener) {
     confirmAction({
-        title: `Revoke token “${token.name}”?`,
+        title: `Revoke ${tokenTitle(token)}?`,
         text: "Scripts and services that use it stop working at once. This cannot be undone.",
         ok: "Revoke",
         danger: true,
@@ -359,7 +375,7 @@ function revokeToken(token, opener) {
 
 function renameToken(token, opener) {
     confirmAction({
-        title: `Rename token “${token.name}”`,
+        title: `Rename ${tokenTitle(token)}`,
         text: "The token itself does not change; scripts that use it keep working.",
         ok: "Rename",
         input: { label: "New name", value: token.name },
@@ -377,7 +393,7 @@ function renameToken(token, opener) {
 
 function rotateToken(token, opener) {
     confirmAction({
-        title: `Rotate token “${token.name}”?`,
+        title: `Rotate ${tokenTitle(token)}?`,
         text: "A new value replaces this token, with the same name and settings. " +
               "The old value can keep working for a while, so scripts can be updated.",
         ok: "Rotate",

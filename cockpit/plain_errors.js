@@ -54,7 +54,8 @@ function printable(message) {
         return "";
     }
     // eslint-disable-next-line no-control-regex
-    return /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(message) ? "" : message;
+    return /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/.test(message)
+        ? "" : message;
 }
 
 export function plainError(error) {
@@ -74,8 +75,4 @@ export function plainError(error) {
         return BY_COCKPIT_PROBLEM[problem];
     }
     return "Something went wrong talking to the token service. Reload the page and try again.";
-}
-
-export function isAccessDenied(error) {
-    return Boolean(error) && error.name === DAEMON_PREFIX + "AccessDenied";
 }

@@ -5,7 +5,12 @@
 const DATE_TIME = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
 export function formatTime(seconds) {
-    return seconds > 0 ? DATE_TIME.format(new Date(seconds * 1000)) : "";
+    const date = new Date(Number(seconds) * 1000);
+    if (!(seconds > 0)) {
+        return "";
+    }
+    // Beyond what Date holds (year 275760): the number, not a broken table.
+    return Number.isNaN(date.getTime()) ? String(seconds) : DATE_TIME.format(date);
 }
 
 export function expiryText(token, nowSeconds) {

@@ -54,10 +54,19 @@ export class TokenService {
         return this.call("RenameToken", "sss", [user, id, name]);
     }
 
-    async maxLifetime() {
+    async property(name) {
         const [value] = await this.client.call(PATH, "org.freedesktop.DBus.Properties", "Get",
-                                               [IFACE, "MaxLifetime"], { type: "ss" });
-        return Number(value.v) || 0;
+                                               [IFACE, name], { type: "ss" });
+        return value.v;
+    }
+
+    async maxLifetime() {
+        return Number(await this.property("MaxLifetime")) || 0;
+    }
+
+    // Root or the admin group, as the daemon decides it (no refused call).
+    async callerIsAdmin() {
+        return (await this.property("CallerIsAdmin")) === true;
     }
 }
 

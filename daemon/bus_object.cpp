@@ -271,6 +271,24 @@ int get_max_lifetime(sd_bus* /*bus*/, const char* /*path*/, const char* /*interf
                                  object_of(userdata).service().management().max_lifetime());
 }
 
+// Whether the caller may see and manage every user's tokens (root or the
+// admin group): what a front end (the Cockpit page) offers, asked without a
+// refused call in the audit log.
+int get_caller_is_admin(sd_bus* bus, const char* /*path*/, const char* /*interface*/,
+                        const char* /*property*/, sd_bus_message* reply, void* userdata,
+                        sd_bus_error* error) {
+    BusObject& self = object_of(userdata);
+    return guarded(error, self.log(), [&] {
+        Caller caller;
+        const int r = self.callers().ask_now(sd_bus_get_current_message(bus), caller);
+        if (r < 0) {
+            throw ApiError(unidentified(r));
+        }
+        const int is_admin = self.service().management().is_admin(caller) ? 1 : 0;
+        return sd_bus_message_append(reply, "b", is_admin);
+    });
+}
+
 // Fleet mode's state for `apitokenctl status`; single-host mode says only
 // that (mode "single-host").
 int get_fleet_state(sd_bus* bus, const char* /*path*/, const char* /*interface*/,
@@ -340,6 +358,7 @@ const sd_bus_vtable kVtable[] = {
     SD_BUS_PROPERTY("TokenCount", "t", get_token_count, 0, 0),
     SD_BUS_PROPERTY("MaxLifetime", "x", get_max_lifetime, 0, SD_BUS_VTABLE_PROPERTY_CONST),
     SD_BUS_PROPERTY("FleetState", "a{sv}", get_fleet_state, 0, 0),
+    SD_BUS_PROPERTY("CallerIsAdmin", "b", get_caller_is_admin, 0, 0),
     SD_BUS_VTABLE_END,
 };
 

@@ -27,7 +27,9 @@ inline constexpr const char* kInterface = "io.apitoken1.Manager";
 // RevokeToken(s user, s token_id) -> ()
 // RevokeAllTokens(s user) -> (t revoked)
 // RenameToken(s user, s token_id, s name) -> ()
-// Properties: Version (s), TokenCount (t), MaxLifetime (x, 0 = unlimited)
+// Properties: Version (s), TokenCount (t), MaxLifetime (x, 0 = unlimited),
+//     FleetState (a{sv}), CallerIsAdmin (b: the caller is root or in the
+//     admin group, so may see and manage every user's tokens)
 //
 // Newer methods take and return a{sv} (keys in namespace key below), so
 // that fields can be added without new signatures; unknown keys are ignored.

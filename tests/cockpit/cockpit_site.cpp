@@ -2,15 +2,19 @@
 
 #include <arpa/inet.h>
 #include <crypt.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <chrono>
 #include <fstream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 namespace apitoken::testing {
@@ -60,6 +64,23 @@ std::string host_lines_without(const std::filesystem::path& file,
     return out;
 }
 
+// A fresh password per site, so that no other local user can log in to it.
+std::string random_password() {
+    std::ifstream random("/dev/urandom", std::ios::binary);
+    std::array<char, 18> bytes{};
+    random.read(bytes.data(), bytes.size());
+    if (!random) {
+        throw std::runtime_error("cannot read /dev/urandom");
+    }
+    static constexpr std::string_view kAlphabet =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    std::string password;
+    for (const char byte : bytes) {
+        password += kAlphabet[static_cast<unsigned char>(byte) % kAlphabet.size()];
+    }
+    return password;
+}
+
 std::string sha512_crypt(const std::string& password) {
     crypt_data data{};
     const char* hash = ::crypt_r(password.c_str(), "$6$apitokentest$", &data);
@@ -69,25 +90,39 @@ std::string sha512_crypt(const std::string& password) {
     return hash;
 }
 
-void write_file(const std::filesystem::path& path, const std::string& text) {
-    std::ofstream out(path);
-    out << text;
-    if (!out) {
+// Created with `mode` (never wider first): the whole text or an exception.
+void write_file(const std::filesystem::path& path, const std::string& text, mode_t mode = 0644) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    const bool written = fd >= 0 && ::fchmod(fd, mode) == 0 &&
+                         ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+    if (fd >= 0) {
+        ::close(fd);
+    }
+    if (!written) {
         throw std::runtime_error("cannot write " + path.string());
     }
 }
+
+void make_directory(const std::filesystem::path& path, std::filesystem::perms perms) {
+    std::filesystem::create_directories(path);
+    std::filesystem::permissions(path, perms);
+}
+
+constexpr auto kReadable = std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                           std::filesystem::perms::group_exec |
+                           std::filesystem::perms::others_read |
+                           std::filesystem::perms::others_exec;
 
 } // namespace
 
 CockpitSite::CockpitSite(const TestWorld& world, const std::vector<TestUser>& users,
                          const std::filesystem::path& page_source)
-    : dir_(world.dir() / "cockpit") {
-    std::filesystem::create_directories(dir_);
-    std::filesystem::permissions(
-        dir_, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
-                  std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
-                  std::filesystem::perms::others_exec);
-    write_accounts(users);
+    : dir_(world.dir() / "cockpit"), private_(dir_ / "private") {
+    make_directory(dir_, kReadable);
+    make_directory(private_, std::filesystem::perms::owner_all);
+    const std::string password = random_password();
+    write_file(password_file(), password, 0600);
+    write_accounts(users, password);
     make_homes(users, page_source);
     start(world);
 }
@@ -110,12 +145,13 @@ std::string CockpitSite::missing_parts() {
     return missing;
 }
 
-void CockpitSite::write_accounts(const std::vector<TestUser>& users) const {
+void CockpitSite::write_accounts(const std::vector<TestUser>& users,
+                                 const std::string& password) const {
     std::set<std::string> names{"apitoken-auth", "apitoken-admin"};
     std::string passwd;
     std::string group;
     std::string shadow;
-    const std::string hash = sha512_crypt(kPassword);
+    const std::string hash = sha512_crypt(password);
     for (const TestUser& user : users) {
         names.insert(user.name);
         const std::string uid = std::to_string(user.uid);
@@ -129,33 +165,28 @@ void CockpitSite::write_accounts(const std::vector<TestUser>& users) const {
     // runs with the supplementary groups the daemon checks.
     group += "apitoken-auth:x:" + std::to_string(TestWorld::kAuthGroup) + ":www\n";
     group += "apitoken-admin:x:" + std::to_string(TestWorld::kAdminGroup) + ":admin\n";
-    write_file(dir_ / "passwd", host_lines_without("/etc/passwd", names) + passwd);
-    write_file(dir_ / "group", host_lines_without("/etc/group", names) + group);
-    write_file(dir_ / "shadow", host_lines_without("/etc/shadow", names) + shadow);
-    std::filesystem::permissions(dir_ / "shadow", std::filesystem::perms::owner_read |
-                                                      std::filesystem::perms::owner_write);
-    write_file(dir_ / "pam-cockpit", "auth     required pam_unix.so\n"
-                                     "account  required pam_permit.so\n"
-                                     "password required pam_deny.so\n"
-                                     "session  required pam_permit.so\n");
+    // passwd and group keep the host's entries (cockpit-ws looks up its own
+    // users); shadow holds the world's users only, never a host's hash.
+    write_file(private_ / "passwd", host_lines_without("/etc/passwd", names) + passwd);
+    write_file(private_ / "group", host_lines_without("/etc/group", names) + group);
+    write_file(private_ / "shadow", shadow, 0600);
+    write_file(private_ / "pam-cockpit", "auth     required pam_unix.so\n"
+                                         "account  required pam_permit.so\n"
+                                         "password required pam_deny.so\n"
+                                         "session  required pam_permit.so\n");
 }
 
 void CockpitSite::make_homes(const std::vector<TestUser>& users,
                              const std::filesystem::path& page_source) const {
     // A copy, so that the users' bridges can read it wherever the source
-    // tree lives.
+    // tree lives; root's, like the homes around it.
     const std::filesystem::path page = dir_ / "page";
     std::filesystem::copy(page_source, page, std::filesystem::copy_options::recursive);
     for (const TestUser& user : users) {
-        const std::filesystem::path home = dir_ / "home" / user.name;
-        const std::filesystem::path packages = home / ".local" / "share" / "cockpit";
-        std::filesystem::create_directories(packages);
+        const std::filesystem::path packages =
+            dir_ / "home" / user.name / ".local" / "share" / "cockpit";
+        make_directory(packages, kReadable);
         std::filesystem::create_directory_symlink(page, packages / "apitoken");
-        for (const auto& path : {home, home / ".local", home / ".local" / "share", packages}) {
-            if (::chown(path.c_str(), user.uid, user.uid) != 0) {
-                throw std::runtime_error("cannot chown " + path.string());
-            }
-        }
     }
 }
 
@@ -166,18 +197,22 @@ void CockpitSite::start(const TestWorld& world) {
         std::ostringstream script;
         script << "set -e\n"
                << "mount -t tmpfs -o mode=0755 apitoken-test-run /run\n"
+               << "mount -t tmpfs -o mode=0755 apitoken-test-log /var/log\n"
                << "mkdir -p /run/dbus\n"
                << "ln -s '" << bus_socket << "' /run/dbus/system_bus_socket\n";
         for (const char* file : {"passwd", "group", "shadow"}) {
-            script << "mount --bind '" << (dir_ / file).string() << "' /etc/" << file << '\n';
+            script << "mount --bind '" << (private_ / file).string() << "' /etc/" << file << '\n';
         }
-        script << "mount --bind '" << (dir_ / "pam-cockpit").string() << "' /etc/pam.d/cockpit\n"
+        script << "mount --bind '" << (private_ / "pam-cockpit").string()
+               << "' /etc/pam.d/cockpit\n"
                << "exec " << APITOKEN_COCKPIT_WS << " --no-tls --address 127.0.0.1 --port " << port_
                << '\n';
-        write_file(dir_ / "start-ws.sh", script.str());
+        const std::filesystem::path start_script = private_ / "start-ws.sh";
+        std::filesystem::remove(start_script);
+        write_file(start_script, script.str(), 0600);
         ws_ = std::make_unique<BackgroundProcess>(
             std::vector<std::string>{APITOKEN_UNSHARE, "--mount", "--propagation", "private", "sh",
-                                     (dir_ / "start-ws.sh").string()},
+                                     start_script.string()},
             Environment{}, dir_ / "ws.log");
         const auto deadline = std::chrono::steady_clock::now() + 60s;
         while (ws_->running() && std::chrono::steady_clock::now() < deadline) {

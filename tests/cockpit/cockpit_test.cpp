@@ -25,6 +25,12 @@ std::string quoted(const std::string& text) {
     return out + "'";
 }
 
+std::uintmax_t file_size_or_zero(const std::filesystem::path& path) {
+    std::error_code error;
+    const auto size = std::filesystem::file_size(path, error);
+    return error ? 0 : size;
+}
+
 // The driver's "ID <id>" lines.
 std::vector<std::string> ids_in(const std::string& output) {
     std::vector<std::string> ids;
@@ -87,7 +93,7 @@ protected:
                                       scenario,
                                       "--url=" + site->url(),
                                       "--user=" + user.name,
-                                      "--password=" + std::string(CockpitSite::kPassword),
+                                      "--password-file=" + site->password_file().string(),
                                       "--pam-login=" + (world->dir() / "pam-login").string(),
                                       std::string("--screenshots=") + APITOKEN_COCKPIT_SCREENSHOTS,
                                       std::string("--chromium=") + APITOKEN_CHROMIUM,
@@ -122,8 +128,15 @@ protected:
 
 TEST_F(CockpitTest, ATokenMadeInThePageWorksUntilItIsRevokedInThePage) {
     start();
+    const auto wtmp_before = file_size_or_zero("/var/log/wtmp");
+    const auto lastlog_before = file_size_or_zero("/var/log/lastlog");
     const ProcessResult r = drive("lifecycle", world->alice);
     ASSERT_EQ(r.exit_code, 0) << explain(r);
+    // A plain user's page asks nothing the daemon refuses (no noise in the
+    // audit log), and the Cockpit logins stayed out of the host's records.
+    EXPECT_EQ(world->daemon_log().find("access denied"), std::string::npos) << world->daemon_log();
+    EXPECT_EQ(file_size_or_zero("/var/log/wtmp"), wtmp_before);
+    EXPECT_EQ(file_size_or_zero("/var/log/lastlog"), lastlog_before);
     const auto ids = ids_in(r.out);
     ASSERT_EQ(ids.size(), 2U) << r.out; // as created, and after its rotation
     // The daemon agrees with the page: neither value is live any more.
