@@ -229,7 +229,8 @@ class Page:
 # pam_wrapper's own failures (no /tmp/pam.X name free beside a parallel
 # test's PAM flood; TestWorld::pamtester says more): the harness, not a verdict.
 PAM_WRAPPER_FAILED = ("Failed to create pam_wrapper config dir",
-                      "pwrap_init: Failed to copy config files")
+                      "pwrap_init: Failed to copy config files",
+                      "pam_start: failed to initialize handlers")
 
 
 def pam_login(args, user, secret):

@@ -306,9 +306,9 @@ protected:
     // makes it (su): caller uid 0, no rhost, PAM_RUSER the requester.
     ProcessResult setuid_login(const std::string& service, const std::string& user,
                                const TestUser& requester, const std::string& token) const {
-        return run_process(
+        return world->run_pam_program(
             {APITOKEN_SETUID_LOGIN, service, user, std::to_string(requester.uid), requester.name},
-            world->pam_environment(), 60s, token + "\n");
+            token + "\n");
     }
 };
 

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -345,11 +346,15 @@ namespace {
 // 62 names for every PAM process on the machine. Beside a parallel test's
 // flood of PAM processes a login can find every name taken, or another
 // process's clean-up (which tells live owners by pid & 0xFFFF) removes its
-// directory while it copies the service files; it then loads no module at
-// all. That is the harness, not a verdict.
+// directory while it copies the service files or before libpam reads them;
+// it then loads no module at all (libpam: "failed to initialize handlers"). That
+// is the harness, not a verdict: every service a test uses has its file.
 bool pam_wrapper_failed(const ProcessResult& r) {
-    return r.err.find("Failed to create pam_wrapper config dir") != std::string::npos ||
-           r.err.find("pwrap_init: Failed to copy config files") != std::string::npos;
+    constexpr std::array<std::string_view, 3> kSigns{"Failed to create pam_wrapper config dir",
+                                                     "pwrap_init: Failed to copy config files",
+                                                     "pam_start: failed to initialize handlers"};
+    return std::ranges::any_of(
+        kSigns, [&](std::string_view sign) { return r.err.find(sign) != std::string::npos; });
 }
 
 } // namespace
@@ -361,6 +366,12 @@ ProcessResult TestWorld::pamtester(const TestUser& as, const std::string& servic
     std::vector<std::string> argv = as_user(as);
     argv.insert(argv.end(), wrapper.begin(), wrapper.end());
     argv.insert(argv.end(), {APITOKEN_PAMTESTER, "-v", service, user, "authenticate"});
+    return run_pam_program(argv, input, extra_env);
+}
+
+ProcessResult TestWorld::run_pam_program(const std::vector<std::string>& argv,
+                                         const std::string& input,
+                                         const Environment& extra_env) const {
     Environment env = pam_environment();
     env.insert(env.end(), extra_env.begin(), extra_env.end());
     ProcessResult result = run_process(argv, env, std::chrono::seconds(120), input);

@@ -122,6 +122,10 @@ public:
     ProcessResult pamtester(const TestUser& as, const std::string& service, const std::string& user,
                             const std::string& input, const Environment& extra_env = {},
                             const std::vector<std::string>& wrapper = {}) const;
+    // Any program that runs PAM here (pam_environment()), `input` on stdin,
+    // run again like pamtester when pam_wrapper failed it.
+    ProcessResult run_pam_program(const std::vector<std::string>& argv, const std::string& input,
+                                  const Environment& extra_env = {}) const;
     // Runs a program as `user` (setpriv), pointed at this world's bus.
     ProcessResult run_as(const TestUser& user, const std::vector<std::string>& argv,
                          const std::string& input = {}) const;
