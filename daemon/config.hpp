@@ -77,6 +77,11 @@ struct Config {
     // once ("expires soon").
     std::chrono::seconds expiry_warning{std::chrono::days{7}};
 
+    // The direct connection (design.md): the socket apitokend serves on
+    // besides the bus, when systemd does not pass one; "" = none.
+    // APITOKEN_SOCKET in the environment names another (tests).
+    std::string direct_socket = "/run/apitoken/socket";
+
     // Fleet mode (design.md "Fleet mode"): on when fleet_database is set.
     // A libpq connection string; it may hold a password, so it is never
     // logged or shown.

@@ -1,0 +1,256 @@
+#include "daemon/direct_listener.hpp"
+
+#include "daemon/peer_credentials.hpp"
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-id128.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+
+namespace apitoken::daemon {
+namespace {
+
+std::uint64_t usec_of(std::chrono::seconds s) {
+    return static_cast<std::uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(s).count());
+}
+
+std::system_error failure(int error, const std::string& what) {
+    return {error, std::generic_category(), what};
+}
+
+sockaddr_un address_of(const std::string& path) {
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    if (path.empty() || path.size() >= sizeof addr.sun_path) {
+        throw std::invalid_argument("the direct socket path is empty or too long: " + path);
+    }
+    std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+    return addr;
+}
+
+// Whether something accepts on `path` (another apitokend): a stale socket
+// file refuses (ECONNREFUSED) and may be replaced.
+bool someone_listens(const sockaddr_un& addr) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool live =
+        fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
+    if (fd >= 0) {
+        ::close(fd);
+    }
+    return live;
+}
+
+} // namespace
+
+struct DirectListener::Connection {
+    DirectListener* owner = nullptr;
+    // Closed without a flush: a peer that does not read must not hold the
+    // loop (sd_bus_flush would wait for it).
+    ipc::BusPtr bus;
+    ipc::SlotPtr object;
+    ipc::SlotPtr filter;
+    ipc::EventSourcePtr timer;
+    uid_t uid = 0;
+    bool active = false; // a message since the timer was last set
+    bool closing = false;
+};
+
+DirectListener::DirectListener(sd_event* event, int listen_fd, BusObject& object,
+                               const AuditLog& log, DirectLimits limits)
+    : event_(event), listen_fd_(listen_fd), object_(object), log_(log), limits_(limits) {
+    int r = sd_id128_randomize(&server_id_);
+    sd_event_source* raw = nullptr;
+    if (r >= 0) {
+        r = sd_event_add_io(event_, &raw, listen_fd_, EPOLLIN, on_accept, this);
+    }
+    accept_source_.reset(raw);
+    raw = nullptr;
+    if (r >= 0) {
+        r = sd_event_add_defer(event_, &raw, on_reap, this);
+    }
+    reap_source_.reset(raw);
+    if (r < 0 || (r = sd_event_source_set_enabled(reap_source_.get(), SD_EVENT_OFF)) < 0) {
+        throw failure(-r, "cannot listen on the direct socket");
+    }
+}
+
+DirectListener::~DirectListener() {
+    for (auto& [bus, connection] : connections_) {
+        object_.callers().remove_direct(bus);
+    }
+    connections_.clear();
+    if (listen_fd_ >= 0) {
+        ::close(listen_fd_);
+    }
+}
+
+int DirectListener::listening_socket(const std::string& path) {
+    if (sd_listen_fds(1) == 1) {
+        if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, nullptr, 0) <= 0) {
+            throw std::runtime_error("the socket systemd passed is not a listening Unix socket");
+        }
+        return SD_LISTEN_FDS_START;
+    }
+    const sockaddr_un addr = address_of(path);
+    const std::filesystem::path directory = std::filesystem::path(path).parent_path();
+    if (::mkdir(directory.c_str(), 0755) != 0 && errno != EEXIST) {
+        throw failure(errno, "cannot create " + directory.string());
+    }
+    struct stat existing {};
+    if (::lstat(path.c_str(), &existing) == 0) {
+        if (!S_ISSOCK(existing.st_mode)) {
+            throw std::runtime_error(path + " exists and is not a socket; not replacing it");
+        }
+        if (someone_listens(addr)) {
+            throw std::runtime_error("another process accepts on " + path +
+                                     ": is apitokend already running?");
+        }
+        ::unlink(path.c_str()); // stale: nobody accepts on it
+    }
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0) {
+        throw failure(errno, "cannot create the direct socket");
+    }
+    // 0666: anyone may connect; who they are decides what they may do.
+    const mode_t old_mask = ::umask(0);
+    const int bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    ::umask(old_mask);
+    if (bound != 0 || ::listen(fd, SOMAXCONN) != 0) {
+        const int error = errno;
+        ::close(fd);
+        throw failure(error, "cannot listen on " + path);
+    }
+    return fd;
+}
+
+int DirectListener::on_accept(sd_event_source* /*source*/, int fd, std::uint32_t /*revents*/,
+                              void* userdata) {
+    auto& self = *static_cast<DirectListener*>(userdata);
+    // A few at a time, so that one flood does not hold the loop.
+    for (int i = 0; i < 16; ++i) {
+        const int before = static_cast<int>(self.connections_.size());
+        self.accept_one(fd);
+        if (static_cast<int>(self.connections_.size()) == before && errno == EAGAIN) {
+            break;
+        }
+    }
+    return 0;
+}
+
+void DirectListener::accept_one(int listen_fd) {
+    const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (fd < 0) {
+        return; // EAGAIN, or the peer gave up: nothing to do
+    }
+    const std::optional<Caller> caller = peer_caller(fd);
+    if (!caller || connections_.size() >= limits_.max_connections ||
+        per_uid_[caller->uid] >= limits_.max_connections_per_uid) {
+        ::close(fd); // the client falls back to the bus
+        errno = 0;
+        return;
+    }
+    try {
+        start_connection(fd, *caller);
+    } catch (const std::exception& error) {
+        log_.warning(std::string("direct connection refused: ") + error.what());
+    }
+    errno = 0;
+}
+
+void DirectListener::start_connection(int fd, const Caller& caller) {
+    sd_bus* raw = nullptr;
+    int r = sd_bus_new(&raw);
+    ipc::BusPtr bus(raw);
+    if (r < 0) {
+        ::close(fd);
+        throw failure(-r, "sd_bus_new");
+    }
+    auto connection = std::make_unique<Connection>();
+    connection->owner = this;
+    connection->uid = caller.uid;
+    sd_bus_slot* slot = nullptr;
+    sd_event_source* timer = nullptr;
+    if ((r = sd_bus_set_fd(bus.get(), fd, fd)) < 0 ||
+        (r = sd_bus_set_server(bus.get(), 1, server_id_)) < 0 ||
+        (r = sd_bus_start(bus.get())) < 0 ||
+        (r = sd_bus_attach_event(bus.get(), event_, SD_EVENT_PRIORITY_NORMAL)) < 0 ||
+        (r = sd_bus_add_filter(bus.get(), &slot, on_message, connection.get())) < 0) {
+        throw failure(-r, "cannot serve a direct connection");
+    }
+    connection->filter.reset(slot);
+    if ((r = sd_event_add_time_relative(event_, &timer, CLOCK_MONOTONIC,
+                                        usec_of(limits_.auth_timeout), 0, on_timer,
+                                        connection.get())) < 0) {
+        throw failure(-r, "cannot time a direct connection");
+    }
+    connection->timer.reset(timer);
+    connection->object = object_.serve(bus.get());
+    object_.callers().add_direct(bus.get(), caller);
+    ++per_uid_[caller.uid];
+    connection->bus = std::move(bus);
+    sd_bus* key = connection->bus.get();
+    connections_.emplace(key, std::move(connection));
+}
+
+int DirectListener::on_message(sd_bus_message* message, void* userdata, sd_bus_error* /*error*/) {
+    auto& connection = *static_cast<Connection*>(userdata);
+    connection.active = true;
+    if (sd_bus_message_is_signal(message, "org.freedesktop.DBus.Local", "Disconnected") > 0) {
+        connection.owner->close_later(connection);
+    }
+    return 0; // on to the object
+}
+
+// The authentication timeout first, then the idle timeout, again and again.
+int DirectListener::on_timer(sd_event_source* source, std::uint64_t /*usec*/, void* userdata) {
+    auto& connection = *static_cast<Connection*>(userdata);
+    DirectListener& self = *connection.owner;
+    const bool authenticated = sd_bus_is_ready(connection.bus.get()) > 0;
+    if (!authenticated || !connection.active) {
+        self.close_later(connection);
+        return 0;
+    }
+    connection.active = false;
+    sd_event_source_set_time_relative(source, usec_of(self.limits_.idle_timeout));
+    sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
+    return 0;
+}
+
+void DirectListener::close_later(Connection& connection) {
+    connection.closing = true;
+    sd_event_source_set_enabled(reap_source_.get(), SD_EVENT_ONESHOT);
+}
+
+int DirectListener::on_reap(sd_event_source* /*source*/, void* userdata) {
+    static_cast<DirectListener*>(userdata)->reap();
+    return 0;
+}
+
+// Outside the connections' own callbacks: sd-bus must not free a bus from
+// inside its dispatch.
+void DirectListener::reap() {
+    for (auto it = connections_.begin(); it != connections_.end();) {
+        if (!it->second->closing) {
+            ++it;
+            continue;
+        }
+        object_.callers().remove_direct(it->first);
+        if (auto count = per_uid_.find(it->second->uid);
+            count != per_uid_.end() && --count->second == 0) {
+            per_uid_.erase(count);
+        }
+        it = connections_.erase(it);
+    }
+}
+
+} // namespace apitoken::daemon
