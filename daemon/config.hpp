@@ -1,5 +1,7 @@
 #pragma once
 
+#include "ipc/bus_api.hpp"
+
 #include "store/token_hash.hpp"
 
 #include <chrono>
@@ -80,7 +82,7 @@ struct Config {
     // The direct connection (design.md): the socket apitokend serves on
     // besides the bus, when systemd does not pass one; "" = none.
     // APITOKEN_SOCKET in the environment names another (tests).
-    std::string direct_socket = "/run/apitoken/socket";
+    std::string direct_socket = ipc::kDirectSocketPath;
 
     // Fleet mode (design.md "Fleet mode"): on when fleet_database is set.
     // A libpq connection string; it may hold a password, so it is never

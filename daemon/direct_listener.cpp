@@ -122,10 +122,8 @@ int DirectListener::listening_socket(const std::string& path) {
         throw failure(errno, "cannot create the direct socket");
     }
     // 0666: anyone may connect; who they are decides what they may do.
-    const mode_t old_mask = ::umask(0);
-    const int bound = ::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
-    ::umask(old_mask);
-    if (bound != 0 || ::listen(fd, SOMAXCONN) != 0) {
+    if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::chmod(path.c_str(), 0666) != 0 || ::listen(fd, SOMAXCONN) != 0) {
         const int error = errno;
         ::close(fd);
         throw failure(error, "cannot listen on " + path);

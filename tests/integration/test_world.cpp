@@ -117,7 +117,9 @@ TestWorld::TestWorld() {
     write_nss_files();
     set_config("");
     std::filesystem::create_directory(state_dir());
-    if (::chown(state_dir().c_str(), daemon_user.uid, daemon_user.uid) != 0) {
+    std::filesystem::create_directory(direct_socket().parent_path());
+    if (::chown(state_dir().c_str(), daemon_user.uid, daemon_user.uid) != 0 ||
+        ::chown(direct_socket().parent_path().c_str(), daemon_user.uid, daemon_user.uid) != 0) {
         throw std::runtime_error("cannot chown the state directory");
     }
     start_bus();
@@ -221,6 +223,7 @@ void TestWorld::start_daemon(bool debug) {
     Environment env = nss_environment();
     env.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + bus_address());
     env.push_back("NOTIFY_SOCKET=" + (dir_ / "notify").string());
+    env.push_back("APITOKEN_SOCKET=" + direct_socket().string());
     daemon_ = std::make_unique<BackgroundProcess>(
         daemon_command(debug ? std::vector<std::string>{"--debug"} : std::vector<std::string>{}),
         env, dir_ / "daemon.log");
@@ -266,6 +269,7 @@ int TestWorld::kill_bus_and_wait_for_daemon() {
 ProcessResult TestWorld::run_daemon_once(const std::vector<std::string>& extra_args) {
     Environment env = nss_environment();
     env.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + bus_address());
+    env.push_back("APITOKEN_SOCKET=" + direct_socket().string());
     return run_process(daemon_command(extra_args), env, 20s);
 }
 
@@ -300,6 +304,19 @@ CallResult TestWorld::call(const TestUser& user, const std::vector<std::string>&
     argv.emplace_back(APITOKEN_TEST_CALL);
     argv.insert(argv.end(), args.begin(), args.end());
     return parse_call(run_process(argv, {"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()}, timeout));
+}
+
+Environment TestWorld::direct_environment() const {
+    return {"APITOKEN_SOCKET=" + direct_socket().string(),
+            "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + (dir_ / "no-bus-here").string()};
+}
+
+CallResult TestWorld::call_direct(const TestUser& user, const std::vector<std::string>& args,
+                                  std::chrono::milliseconds timeout) const {
+    std::vector<std::string> argv = as_user(user);
+    argv.emplace_back(APITOKEN_TEST_CALL);
+    argv.insert(argv.end(), args.begin(), args.end());
+    return parse_call(run_process(argv, direct_environment(), timeout));
 }
 
 void TestWorld::add_user(const std::string& name, uid_t uid) {

@@ -102,6 +102,17 @@ public:
     // The daemon's peak resident memory so far (VmHWM).
     [[nodiscard]] long daemon_peak_rss_kib() const;
 
+    // apitokend's direct socket in this world (APITOKEN_SOCKET for the
+    // daemon); clients reach it only when told (direct_environment()).
+    [[nodiscard]] std::filesystem::path direct_socket() const { return dir_ / "run" / "socket"; }
+    // For a client that must use the direct socket: APITOKEN_SOCKET, and a
+    // system bus address where no bus is, so that the fallback fails.
+    [[nodiscard]] Environment direct_environment() const;
+    // apitoken-test-call as `user` over the direct socket only.
+    [[nodiscard]] CallResult
+    call_direct(const TestUser& user, const std::vector<std::string>& args,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
+
     // Runs apitoken-test-call as `user`.
     [[nodiscard]] CallResult
     call(const TestUser& user, const std::vector<std::string>& args,
