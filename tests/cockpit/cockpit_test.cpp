@@ -100,7 +100,7 @@ protected:
                                       std::string("--chromedriver=") + APITOKEN_CHROMEDRIVER,
                                       "--work=" + (world->dir() / "browser").string()};
         argv.insert(argv.end(), extra.begin(), extra.end());
-        return run_process(argv, {}, 280s);
+        return run_process(argv, {}, 360s);
     }
 
     std::string explain(const ProcessResult& r) const {
