@@ -179,14 +179,21 @@ void CockpitSite::write_accounts(const std::vector<TestUser>& users,
 void CockpitSite::make_homes(const std::vector<TestUser>& users,
                              const std::filesystem::path& page_source) const {
     // A copy, so that the users' bridges can read it wherever the source
-    // tree lives; root's, like the homes around it.
+    // tree lives; root's, so that no user can change what the browser runs.
     const std::filesystem::path page = dir_ / "page";
     std::filesystem::copy(page_source, page, std::filesystem::copy_options::recursive);
     for (const TestUser& user : users) {
-        const std::filesystem::path packages =
-            dir_ / "home" / user.name / ".local" / "share" / "cockpit";
+        // A home of the user's own, as the bridge expects (it makes
+        // ~/.cache and more; without them it has crashed).
+        const std::filesystem::path home = dir_ / "home" / user.name;
+        const std::filesystem::path packages = home / ".local" / "share" / "cockpit";
         make_directory(packages, kReadable);
         std::filesystem::create_directory_symlink(page, packages / "apitoken");
+        for (const auto& path : {home, home / ".local", home / ".local" / "share", packages}) {
+            if (::chown(path.c_str(), user.uid, user.uid) != 0) {
+                throw std::runtime_error("cannot chown " + path.string());
+            }
+        }
     }
 }
 
@@ -198,6 +205,7 @@ void CockpitSite::start(const TestWorld& world) {
         script << "set -e\n"
                << "mount -t tmpfs -o mode=0755 apitoken-test-run /run\n"
                << "mount -t tmpfs -o mode=0755 apitoken-test-log /var/log\n"
+               << "touch /var/log/wtmp /var/log/btmp /var/log/lastlog\n"
                << "mkdir -p /run/dbus\n"
                << "ln -s '" << bus_socket << "' /run/dbus/system_bus_socket\n";
         for (const char* file : {"passwd", "group", "shadow"}) {

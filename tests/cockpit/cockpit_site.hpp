@@ -20,8 +20,8 @@ namespace apitoken::testing {
 //   pam_unix, so that the login page, cockpit-session and the bridge run for
 //   real as those users;
 // - /var/log is empty (cockpit-session's wtmp and lastlog records stay in it);
-// - each user's ~/.local/share/cockpit/apitoken is a copy of the page (all
-//   root's: a user cannot swap what the browser runs).
+// - each user's ~/.local/share/cockpit/apitoken is a copy of the page
+//   (root's: the users' processes cannot change what the browser runs).
 // The host's own bus, users, logs and Cockpit stay untouched. The password is
 // random, in a file only root reads (password_file()), never in an argv.
 class CockpitSite {

@@ -73,13 +73,14 @@ protected:
     }
 
     // `pam-login USER` reads a token on stdin and logs USER in through the
-    // "webapp" service from 192.0.2.7 (pamtester as root, pam_wrapper).
+    // "webapp" service from 192.0.2.7 (pamtester as root, pam_wrapper; run
+    // again when pam_wrapper's set-up failed, like TestWorld::pamtester).
     void write_pam_login() const {
         std::string script = "#!/bin/sh\nexec env";
         for (const std::string& entry : world->pam_environment()) {
             script += " " + quoted(entry);
         }
-        script += " " + quoted(APITOKEN_PAMTESTER) +
+        script += " " + quoted(APITOKEN_TEST_PAM_RUN) + " " + quoted(APITOKEN_PAMTESTER) +
                   " -v -I rhost=192.0.2.7 webapp \"$1\" authenticate\n";
         const auto path = world->dir() / "pam-login";
         std::ofstream(path) << script;
@@ -100,7 +101,7 @@ protected:
                                       std::string("--chromedriver=") + APITOKEN_CHROMEDRIVER,
                                       "--work=" + (world->dir() / "browser").string()};
         argv.insert(argv.end(), extra.begin(), extra.end());
-        return run_process(argv, {}, 280s);
+        return run_process(argv, {}, 360s);
     }
 
     std::string explain(const ProcessResult& r) const {

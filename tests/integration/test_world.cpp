@@ -16,6 +16,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "tests/support/pam_wrapper_harness.hpp"
+
 namespace apitoken::testing {
 namespace {
 
@@ -357,25 +359,6 @@ Environment TestWorld::pam_environment() const {
         "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()};
 }
 
-namespace {
-
-// pam_wrapper names its per-process directory /tmp/pam.X with one character:
-// 62 names for every PAM process on the machine. Beside a parallel test's
-// flood of PAM processes a login can find every name taken, or another
-// process's clean-up (which tells live owners by pid & 0xFFFF) removes its
-// directory while it copies the service files or before libpam reads them;
-// it then loads no module at all (libpam: "failed to initialize handlers"). That
-// is the harness, not a verdict: every service a test uses has its file.
-bool pam_wrapper_failed(const ProcessResult& r) {
-    constexpr std::array<std::string_view, 3> kSigns{"Failed to create pam_wrapper config dir",
-                                                     "pwrap_init: Failed to copy config files",
-                                                     "pam_start: failed to initialize handlers"};
-    return std::ranges::any_of(
-        kSigns, [&](std::string_view sign) { return r.err.find(sign) != std::string::npos; });
-}
-
-} // namespace
-
 ProcessResult TestWorld::pamtester(const TestUser& as, const std::string& service,
                                    const std::string& user, const std::string& input,
                                    const Environment& extra_env,
@@ -391,12 +374,7 @@ ProcessResult TestWorld::run_pam_program(const std::vector<std::string>& argv,
                                          const Environment& extra_env) const {
     Environment env = pam_environment();
     env.insert(env.end(), extra_env.begin(), extra_env.end());
-    ProcessResult result = run_process(argv, env, std::chrono::seconds(120), input);
-    for (int retry = 0; retry < 100 && pam_wrapper_failed(result); ++retry) {
-        std::this_thread::sleep_for(10ms);
-        result = run_process(argv, env, std::chrono::seconds(120), input);
-    }
-    return result;
+    return run_pam_wrapped(argv, env, input);
 }
 
 ProcessResult TestWorld::run_as(const TestUser& user, const std::vector<std::string>& argv,
