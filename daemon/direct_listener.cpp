@@ -3,6 +3,7 @@
 #include "daemon/peer_credentials.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -10,6 +11,7 @@
 #include <systemd/sd-id128.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -50,6 +52,17 @@ bool someone_listens(const sockaddr_un& addr) {
     return live;
 }
 
+// Every connection is a descriptor: the soft limit (1024 by default, also
+// under systemd) must leave room for all of them and the daemon's own.
+void allow_descriptors_for(std::size_t connections) {
+    rlimit files{};
+    const rlim_t wanted = static_cast<rlim_t>(connections) + 256;
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < wanted) {
+        files.rlim_cur = std::min(wanted, files.rlim_max);
+        static_cast<void>(::setrlimit(RLIMIT_NOFILE, &files));
+    }
+}
+
 } // namespace
 
 struct DirectListener::Connection {
@@ -82,6 +95,7 @@ DirectListener::DirectListener(sd_event* event, int listen_fd, BusObject& object
     if (r < 0 || (r = sd_event_source_set_enabled(reap_source_.get(), SD_EVENT_OFF)) < 0) {
         throw failure(-r, "cannot listen on the direct socket");
     }
+    allow_descriptors_for(limits_.max_connections);
 }
 
 DirectListener::~DirectListener() {
@@ -131,38 +145,62 @@ int DirectListener::listening_socket(const std::string& path) {
     return fd;
 }
 
+// Out of file descriptors: stop accepting for a moment instead of spinning
+// on a listening socket that stays readable.
+void DirectListener::pause_accepting() {
+    constexpr std::chrono::milliseconds kPause{250};
+    sd_event_source_set_enabled(accept_source_.get(), SD_EVENT_OFF);
+    sd_event_source* raw = nullptr;
+    if (sd_event_add_time_relative(
+            event_, &raw, CLOCK_MONOTONIC,
+            static_cast<std::uint64_t>(
+                std::chrono::duration_cast<std::chrono::microseconds>(kPause).count()),
+            0,
+            [](sd_event_source* /*s*/, std::uint64_t /*usec*/, void* userdata) {
+                auto& self = *static_cast<DirectListener*>(userdata);
+                sd_event_source_set_enabled(self.accept_source_.get(), SD_EVENT_ON);
+                self.resume_source_.reset();
+                return 0;
+            },
+            this) >= 0) {
+        resume_source_.reset(raw);
+    } else {
+        sd_event_source_set_enabled(accept_source_.get(), SD_EVENT_ON);
+    }
+}
+
 int DirectListener::on_accept(sd_event_source* /*source*/, int fd, std::uint32_t /*revents*/,
                               void* userdata) {
     auto& self = *static_cast<DirectListener*>(userdata);
     // A few at a time, so that one flood does not hold the loop.
-    for (int i = 0; i < 16; ++i) {
-        const int before = static_cast<int>(self.connections_.size());
-        self.accept_one(fd);
-        if (static_cast<int>(self.connections_.size()) == before && errno == EAGAIN) {
-            break;
-        }
+    for (int i = 0; i < 16 && self.accept_one(fd); ++i) {
     }
     return 0;
 }
 
-void DirectListener::accept_one(int listen_fd) {
+// False when there is nothing more to accept now.
+bool DirectListener::accept_one(int listen_fd) {
     const int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
-        return; // EAGAIN, or the peer gave up: nothing to do
+        if (errno == EMFILE || errno == ENFILE) {
+            pause_accepting(); // else the waiting peer would wake the loop again and again
+            return false;
+        }
+        return errno == ECONNABORTED || errno == EINTR; // the peer gave up: the next one
     }
     const std::optional<Caller> caller = peer_caller(fd);
+    const auto held = caller ? per_uid_.find(caller->uid) : per_uid_.end();
     if (!caller || connections_.size() >= limits_.max_connections ||
-        per_uid_[caller->uid] >= limits_.max_connections_per_uid) {
-        ::close(fd); // the client falls back to the bus
-        errno = 0;
-        return;
+        (held != per_uid_.end() && held->second >= limits_.max_connections_per_uid)) {
+        ::close(fd); // beyond the limits: the client falls back to the bus
+        return true;
     }
     try {
         start_connection(fd, *caller);
     } catch (const std::exception& error) {
         log_.warning(std::string("direct connection refused: ") + error.what());
     }
-    errno = 0;
+    return true;
 }
 
 void DirectListener::start_connection(int fd, const Caller& caller) {

@@ -58,7 +58,8 @@ private:
     static int on_message(sd_bus_message* message, void* userdata, sd_bus_error* error);
     static int on_timer(sd_event_source* source, std::uint64_t usec, void* userdata);
     static int on_reap(sd_event_source* source, void* userdata);
-    void accept_one(int listen_fd);
+    bool accept_one(int listen_fd);
+    void pause_accepting();
     void start_connection(int fd, const Caller& caller);
     void close_later(Connection& connection);
     void reap();
@@ -70,6 +71,7 @@ private:
     DirectLimits limits_;
     ipc::EventSourcePtr accept_source_;
     ipc::EventSourcePtr reap_source_;
+    ipc::EventSourcePtr resume_source_; // while accepting is paused
     sd_id128_t server_id_{};
     std::map<sd_bus*, std::unique_ptr<Connection>> connections_;
     std::map<uid_t, std::size_t> per_uid_;

@@ -6,7 +6,17 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
 
 namespace apitoken::testing {
 namespace {
@@ -76,6 +86,113 @@ TEST_F(DirectTest, AStaleSocketIsReplacedAndALiveOneRefused) {
     world->start_daemon();
     EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
 }
+
+// A listening socket that counts who connects to it: a socket an attacker
+// would like a privileged client to talk to.
+class Decoy {
+public:
+    explicit Decoy(const std::filesystem::path& path) : path_(path) {
+        fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+        if (::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
+            ::listen(fd_, 16) != 0) {
+            throw std::runtime_error("cannot listen on " + path.string());
+        }
+        std::filesystem::permissions(path, std::filesystem::perms::all);
+    }
+    Decoy(const Decoy&) = delete;
+    Decoy& operator=(const Decoy&) = delete;
+    Decoy(Decoy&&) = delete;
+    Decoy& operator=(Decoy&&) = delete;
+    ~Decoy() { ::close(fd_); }
+
+    // Connections made so far (each accepted and closed).
+    int connections() {
+        for (int fd; (fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) {
+            ::close(fd);
+            ++accepted_;
+        }
+        return accepted_;
+    }
+
+private:
+    std::filesystem::path path_;
+    int fd_ = -1;
+    int accepted_ = 0;
+};
+
+// APITOKEN_SOCKET is read with secure_getenv: a setuid-root program (a real
+// setuid exec, which sets AT_SECURE) run by alice ignores it, so alice cannot
+// point a privileged client at a socket of hers. The same program without
+// the setuid bit does follow it, which shows the test can tell.
+TEST_F(DirectTest, ASetuidProgramCannotBePointedAtAnotherSocket) {
+    world->start_daemon();
+    const std::filesystem::path client = world->dir() / "setuid-call";
+    std::filesystem::copy_file(APITOKEN_TEST_CALL, client);
+    ASSERT_EQ(::chown(client.c_str(), 0, 0), 0);
+    ASSERT_EQ(::chmod(client.c_str(), 04755), 0);
+    Decoy decoy(world->dir() / "decoy");
+    const Environment pointed{"APITOKEN_SOCKET=" + (world->dir() / "decoy").string()};
+
+    const ProcessResult setuid =
+        world->run_as(world->alice, {client.string(), "status"}, {}, pointed);
+    EXPECT_EQ(decoy.connections(), 0)
+        << "the setuid client connected to alice's socket: " << setuid.out << setuid.err;
+
+    ASSERT_EQ(::chmod(client.c_str(), 0755), 0);
+    const ProcessResult plain =
+        world->run_as(world->alice, {client.string(), "status"}, {}, pointed);
+    EXPECT_EQ(decoy.connections(), 1)
+        << "without setuid the client should follow APITOKEN_SOCKET: " << plain.out << plain.err;
+}
+
+// A hostile local user (alice) opens thousands of connections to the direct
+// socket: silent ones, garbage, or a message that claims 100 MiB and never
+// ends. Another user's authentications over the socket all succeed
+// meanwhile, and alice never holds more than her share of connections.
+class DirectFloodTest : public DirectTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(DirectFloodTest, AHostileUserDoesNotStopOthersAuthentications) {
+    const std::string mode = GetParam();
+    world->start_daemon();
+    const CallResult created = world->call(world->root, {"create", "bob", "t", "0"});
+    ASSERT_TRUE(created.ok()) << created.raw;
+    const std::string token = created.fields.at(1);
+    const std::filesystem::path release = world->dir() / "release";
+    const auto flood = world->start_as(
+        world->alice,
+        {APITOKEN_DIRECT_FLOOD, world->direct_socket().string(), "3000", mode, release.string()},
+        "flood.log");
+    for (int i = 0;
+         i < 6000 && world->daemon_log_of("flood.log").find("opened") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_NE(world->daemon_log_of("flood.log").find("opened"), std::string::npos)
+        << world->daemon_log_of("flood.log");
+
+    int ok = 0;
+    std::string failures;
+    for (int i = 0; i < 20; ++i) {
+        const CallResult r =
+            world->call_direct(world->www, {"auth", "bob", token, "web", "192.0.2.1"}, 60s);
+        ok += r.ok() ? 1 : 0;
+        failures += r.ok() ? "" : r.raw + "\n";
+    }
+    EXPECT_EQ(ok, 20) << failures << world->daemon_log();
+
+    std::ofstream(release) << "";
+    ASSERT_EQ(flood->wait(120s), 0) << flood->log_text();
+    const std::string report = world->daemon_log_of("flood.log");
+    const auto at = report.find("open ");
+    ASSERT_NE(at, std::string::npos) << report;
+    EXPECT_LE(std::stoi(report.substr(at + 5)), 64)
+        << "alice's connections beyond her share stay open";
+    EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, DirectFloodTest, ::testing::Values("idle", "garbage", "huge"));
 
 } // namespace
 } // namespace apitoken::testing

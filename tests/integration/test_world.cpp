@@ -378,10 +378,21 @@ ProcessResult TestWorld::run_pam_program(const std::vector<std::string>& argv,
 }
 
 ProcessResult TestWorld::run_as(const TestUser& user, const std::vector<std::string>& argv,
-                                const std::string& input) const {
+                                const std::string& input, const Environment& extra_env) const {
     std::vector<std::string> command = as_user(user);
     command.insert(command.end(), argv.begin(), argv.end());
-    return run_process(command, {"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()}, 60s, input);
+    Environment env{"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()};
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    return run_process(command, env, 60s, input);
+}
+
+std::unique_ptr<BackgroundProcess> TestWorld::start_as(const TestUser& user,
+                                                       const std::vector<std::string>& argv,
+                                                       const std::string& log_name) const {
+    std::vector<std::string> command = as_user(user);
+    command.insert(command.end(), argv.begin(), argv.end());
+    return std::make_unique<BackgroundProcess>(
+        command, Environment{"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()}, dir_ / log_name);
 }
 
 std::unique_ptr<BackgroundProcess> TestWorld::start_silent_owner() const {

@@ -137,9 +137,15 @@ public:
     // run again like pamtester when pam_wrapper failed it.
     ProcessResult run_pam_program(const std::vector<std::string>& argv, const std::string& input,
                                   const Environment& extra_env = {}) const;
-    // Runs a program as `user` (setpriv), pointed at this world's bus.
+    // Runs a program as `user` (setpriv), pointed at this world's bus
+    // (`extra_env` added).
     ProcessResult run_as(const TestUser& user, const std::vector<std::string>& argv,
-                         const std::string& input = {}) const;
+                         const std::string& input = {}, const Environment& extra_env = {}) const;
+    // Starts a program as `user` in the background, its output in the log
+    // file `log_name` in the world's directory (daemon_log_of()).
+    [[nodiscard]] std::unique_ptr<BackgroundProcess> start_as(const TestUser& user,
+                                                              const std::vector<std::string>& argv,
+                                                              const std::string& log_name) const;
     // Starts a process that owns io.apitoken1 and never answers.
     [[nodiscard]] std::unique_ptr<BackgroundProcess> start_silent_owner() const;
 
