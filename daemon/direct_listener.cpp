@@ -1,5 +1,6 @@
 #include "daemon/direct_listener.hpp"
 
+#include "daemon/inbound_relay.hpp"
 #include "daemon/peer_credentials.hpp"
 
 #include <fcntl.h>
@@ -69,6 +70,7 @@ struct DirectListener::Connection {
     DirectListener* owner = nullptr;
     // Closed without a flush: a peer that does not read must not hold the
     // loop (sd_bus_flush would wait for it).
+    std::unique_ptr<InboundRelay> relay;
     ipc::BusPtr bus;
     ipc::SlotPtr object;
     ipc::SlotPtr filter;
@@ -204,38 +206,44 @@ bool DirectListener::accept_one(int listen_fd) {
 }
 
 void DirectListener::start_connection(int fd, const Caller& caller) {
-    sd_bus* raw = nullptr;
-    int r = sd_bus_new(&raw);
-    ipc::BusPtr bus(raw);
-    if (r < 0) {
-        ::close(fd);
-        throw failure(-r, "sd_bus_new");
-    }
     auto connection = std::make_unique<Connection>();
     connection->owner = this;
     connection->uid = caller.uid;
+    Connection* self = connection.get();
+    connection->relay =
+        std::make_unique<InboundRelay>(event_, fd, limits_.max_message_bytes, scratch_,
+                                       [self] { self->owner->close_later(*self); });
+    sd_bus* raw = nullptr;
+    int r = sd_bus_new(&raw);
+    connection->bus.reset(raw);
+    const int input = connection->relay->take_bus_input();
+    const int output = connection->relay->take_bus_output();
+    if (r < 0 || (r = sd_bus_set_fd(raw, input, output)) < 0) {
+        ::close(input); // sd-bus took neither
+        ::close(output);
+        throw failure(-r, "cannot serve a direct connection");
+    }
     sd_bus_slot* slot = nullptr;
     sd_event_source* timer = nullptr;
-    if ((r = sd_bus_set_fd(bus.get(), fd, fd)) < 0 ||
-        (r = sd_bus_set_server(bus.get(), 1, server_id_)) < 0 ||
-        (r = sd_bus_start(bus.get())) < 0 ||
-        (r = sd_bus_attach_event(bus.get(), event_, SD_EVENT_PRIORITY_NORMAL)) < 0 ||
-        (r = sd_bus_add_filter(bus.get(), &slot, on_message, connection.get())) < 0) {
+    // The peer's identity is the kernel's (peer_caller); sd-bus would only
+    // see the daemon's own on the socketpair, so its EXTERNAL check is
+    // waived. No descriptors travel on this path.
+    if ((r = sd_bus_set_server(raw, 1, server_id_)) < 0 || (r = sd_bus_set_anonymous(raw, 1)) < 0 ||
+        (r = sd_bus_negotiate_fds(raw, 0)) < 0 || (r = sd_bus_start(raw)) < 0 ||
+        (r = sd_bus_attach_event(raw, event_, SD_EVENT_PRIORITY_NORMAL)) < 0 ||
+        (r = sd_bus_add_filter(raw, &slot, on_message, self)) < 0) {
         throw failure(-r, "cannot serve a direct connection");
     }
     connection->filter.reset(slot);
     if ((r = sd_event_add_time_relative(event_, &timer, CLOCK_MONOTONIC,
-                                        usec_of(limits_.auth_timeout), 0, on_timer,
-                                        connection.get())) < 0) {
+                                        usec_of(limits_.auth_timeout), 0, on_timer, self)) < 0) {
         throw failure(-r, "cannot time a direct connection");
     }
     connection->timer.reset(timer);
-    connection->object = object_.serve(bus.get());
-    object_.callers().add_direct(bus.get(), caller);
+    connection->object = object_.serve(raw);
+    object_.callers().add_direct(raw, caller);
     ++per_uid_[caller.uid];
-    connection->bus = std::move(bus);
-    sd_bus* key = connection->bus.get();
-    connections_.emplace(key, std::move(connection));
+    connections_.emplace(raw, std::move(connection));
 }
 
 int DirectListener::on_message(sd_bus_message* message, void* userdata, sd_bus_error* /*error*/) {

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace apitoken::daemon {
 
@@ -24,6 +25,10 @@ struct DirectLimits {
     std::chrono::seconds auth_timeout{5};
     // Without a message either way.
     std::chrono::seconds idle_timeout{60};
+    // Per message from the peer (sd-bus's own bound is 128 MiB). The largest
+    // call apitoken takes, ImportTokens with kMaxImportTokens entries, is
+    // well under 1 MiB.
+    std::size_t max_message_bytes = std::size_t{4} << 20U;
 };
 
 // The direct connection (design.md): io.apitoken1.Manager as a D-Bus
@@ -32,7 +37,8 @@ struct DirectLimits {
 // serving the same BusObject; its caller is what the kernel says about the
 // socket's peer (SO_PEERCRED, SO_PEERGROUPS), fixed for its lifetime, and
 // authorization is the same as on the bus. Beyond the limits a connection
-// is closed at once, before sd-bus reads a byte of it.
+// is closed at once, before sd-bus reads a byte of it; what the peer sends
+// reaches sd-bus through an InboundRelay, which bounds each message.
 class DirectListener {
 public:
     DirectListener(sd_event* event, int listen_fd, BusObject& object, const AuditLog& log,
@@ -75,6 +81,7 @@ private:
     sd_id128_t server_id_{};
     std::map<sd_bus*, std::unique_ptr<Connection>> connections_;
     std::map<uid_t, std::size_t> per_uid_;
+    std::vector<char> scratch_ = std::vector<char>(std::size_t{64} << 10U); // the relays' reads
 };
 
 } // namespace apitoken::daemon

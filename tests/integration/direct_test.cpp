@@ -2,15 +2,20 @@
 // Clients here reach the daemon only through it (their system bus address
 // leads nowhere), as real uids through setpriv.
 
+#include "ipc/bus_api.hpp"
 #include "tests/integration/world_test.hpp"
 
 #include <gtest/gtest.h>
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <systemd/sd-bus.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -85,6 +90,114 @@ TEST_F(DirectTest, AStaleSocketIsReplacedAndALiveOneRefused) {
     ASSERT_TRUE(std::filesystem::exists(world->direct_socket()));
     world->start_daemon();
     EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
+}
+
+// An sd-bus peer-to-peer client on the direct socket, as root.
+class DirectPeer {
+public:
+    explicit DirectPeer(const std::filesystem::path& socket) {
+        const std::string address = "unix:path=" + socket.string();
+        if (sd_bus_new(&bus_) < 0 || sd_bus_set_address(bus_, address.c_str()) < 0 ||
+            sd_bus_start(bus_) < 0) {
+            throw std::runtime_error("cannot connect to " + socket.string());
+        }
+    }
+    DirectPeer(const DirectPeer&) = delete;
+    DirectPeer& operator=(const DirectPeer&) = delete;
+    DirectPeer(DirectPeer&&) = delete;
+    DirectPeer& operator=(DirectPeer&&) = delete;
+    ~DirectPeer() { sd_bus_close_unref(bus_); }
+
+    // The D-Bus error name of Authenticate(user, token, "sshd", ""), "" when
+    // it succeeded, "no answer" when the connection failed.
+    std::string authenticate(const std::string& user, const std::string& token) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message* reply = nullptr;
+        const int r = sd_bus_call_method(bus_, nullptr, ipc::kObjectPath, ipc::kInterface,
+                                         ipc::method::kAuthenticate, &error, &reply, "ssss",
+                                         user.c_str(), token.c_str(), "sshd", "");
+        std::string name = r >= 0 ? "" : (error.name != nullptr ? error.name : "no answer");
+        if (r < 0 && sd_bus_error_has_name(&error, SD_BUS_ERROR_NO_REPLY) > 0) {
+            name = "no answer";
+        }
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(reply);
+        return name;
+    }
+
+    // Bytes written straight onto the connection's socket.
+    void send_raw(const std::string& bytes) const {
+        ASSERT_EQ(::send(sd_bus_get_fd(bus_), bytes.data(), bytes.size(), MSG_NOSIGNAL),
+                  static_cast<ssize_t>(bytes.size()));
+    }
+
+    // Whether the daemon closes the connection within `limit` (end of file
+    // on the socket; anything it says first is read and dropped).
+    [[nodiscard]] bool closed_within(std::chrono::seconds limit) const {
+        const int fd = sd_bus_get_fd(bus_);
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        while (std::chrono::steady_clock::now() < deadline) {
+            pollfd p{fd, POLLIN, 0};
+            if (::poll(&p, 1, 200) > 0) {
+                char buffer[4096];
+                const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+                if (n == 0 || (n < 0 && errno != EAGAIN)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+private:
+    sd_bus* bus_ = nullptr;
+};
+
+// A message header (little endian, a method call) whose body claims
+// `body_bytes`, as an attacker would start one.
+std::string message_header_claiming(std::uint32_t body_bytes) {
+    std::string header{'l', '\1', '\0', '\1'};
+    const std::uint32_t serial = 99;
+    const std::uint32_t fields = 0;
+    header.append(reinterpret_cast<const char*>(&body_bytes), 4);
+    header.append(reinterpret_cast<const char*>(&serial), 4);
+    header.append(reinterpret_cast<const char*>(&fields), 4);
+    return header;
+}
+
+// The daemon bounds each message itself (4 MiB; sd-bus alone would take
+// 128 MiB and allocate what a header claims): a call just under the bound
+// is read whole and answered (it crosses the relay in many pieces), a
+// header claiming more closes the connection at once, long before the idle
+// timeout, and nobody else notices.
+TEST_F(DirectTest, AMessageBeyondTheBoundClosesItsConnectionAtOnce) {
+    world->start_daemon();
+    const CallResult created = world->call(world->root, {"create", "alice", "t", "0"});
+    ASSERT_TRUE(created.ok()) << created.raw;
+    const std::string token = created.fields.at(1);
+
+    DirectPeer large(world->direct_socket());
+    const std::string answer = large.authenticate("alice", std::string(std::size_t{3} << 20U, 'x'));
+    EXPECT_TRUE(answer == "io.apitoken1.Error.AuthenticationFailed" ||
+                answer == "io.apitoken1.Error.InvalidArgument")
+        << answer << "\n"
+        << world->daemon_log();
+    EXPECT_EQ(large.authenticate("alice", token), "") << "the connection serves on";
+
+    DirectPeer huge(world->direct_socket());
+    ASSERT_EQ(huge.authenticate("alice", token), "");
+    huge.send_raw(message_header_claiming(100U << 20U));
+    EXPECT_TRUE(huge.closed_within(std::chrono::seconds(30)))
+        << "a message claiming 100 MiB was waited for";
+
+    DirectPeer over(world->direct_socket());
+    ASSERT_EQ(over.authenticate("alice", token), "");
+    over.send_raw(message_header_claiming((std::uint32_t{4} << 20U) - 15U));
+    EXPECT_TRUE(over.closed_within(std::chrono::seconds(30)))
+        << "one byte over the bound was waited for";
+
+    DirectPeer other(world->direct_socket());
+    EXPECT_EQ(other.authenticate("alice", token), "");
 }
 
 // A listening socket that counts who connects to it: a socket an attacker
