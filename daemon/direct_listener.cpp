@@ -53,11 +53,13 @@ bool someone_listens(const sockaddr_un& addr) {
     return live;
 }
 
-// Every connection is a descriptor: the soft limit (1024 by default, also
-// under systemd) must leave room for all of them and the daemon's own.
+// Every connection takes four descriptors (the peer's socket, sd-bus's
+// duplicate of it, the relay's socketpair): the soft limit (1024 by default)
+// must leave room for all of them and the daemon's own. Under the unit's
+// system call filter setrlimit fails: LimitNOFILE= there does it.
 void allow_descriptors_for(std::size_t connections) {
     rlimit files{};
-    const rlim_t wanted = static_cast<rlim_t>(connections) + 256;
+    const rlim_t wanted = static_cast<rlim_t>(connections) * 4 + 256;
     if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < wanted) {
         files.rlim_cur = std::min(wanted, files.rlim_max);
         static_cast<void>(::setrlimit(RLIMIT_NOFILE, &files));

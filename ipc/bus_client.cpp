@@ -166,10 +166,10 @@ std::string system_bus_address() {
     return address != nullptr ? address : kDefaultSystemBusAddress;
 }
 
-// The direct socket's address; APITOKEN_SOCKET names another, except in
+// The direct socket's path; APITOKEN_SOCKET names another, except in
 // setuid programs (secure_getenv). "" when the path would need escaping in
 // a D-Bus address: then only the bus is tried.
-std::string direct_socket_address() {
+std::string direct_socket_path() {
     // NOLINTNEXTLINE(concurrency-mt-unsafe): only read
     const char* wanted = secure_getenv("APITOKEN_SOCKET");
     const std::string path = wanted != nullptr ? wanted : kDirectSocketPath;
@@ -178,7 +178,7 @@ std::string direct_socket_address() {
             return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '_' ||
                    c == '-' || c == '.';
         });
-    return plain ? "unix:path=" + path : std::string();
+    return plain ? path : std::string();
 }
 
 } // namespace
@@ -190,10 +190,11 @@ Client::Client(std::chrono::microseconds timeout, Transport transport) noexcept
         // The direct socket first: absent, refusing (limits) or failing its
         // handshake, the bus. No call has been sent yet, so none is repeated.
         const std::string direct =
-            transport == Transport::DirectFirst ? direct_socket_address() : std::string();
+            transport == Transport::DirectFirst ? direct_socket_path() : std::string();
         if (!direct.empty() &&
-            connect_to(direct, false, first_call_deadline_, timeout_usec_, bus_) == 0) {
-            direct_ = true;
+            connect_to("unix:path=" + direct, false, first_call_deadline_, timeout_usec_, bus_) ==
+                0) {
+            direct_socket_ = direct;
             return;
         }
         const int r =

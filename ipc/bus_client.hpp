@@ -146,8 +146,10 @@ public:
     Outcome import_tokens(std::string_view user, const std::vector<Dictionary>& tokens,
                           std::vector<ImportResult>& out) noexcept;
 
-    // Whether this client talks to apitokend over the direct socket.
-    [[nodiscard]] bool direct() const noexcept { return direct_; }
+    // Whether this client talks to apitokend over the direct socket, and
+    // which socket ("" on the bus).
+    [[nodiscard]] bool direct() const noexcept { return !direct_socket_.empty(); }
+    [[nodiscard]] const std::string& direct_socket() const noexcept { return direct_socket_; }
 
 private:
     enum class Secrecy { Public, Sensitive }; // Sensitive: sd-bus wipes the messages
@@ -158,7 +160,7 @@ private:
     [[nodiscard]] std::uint64_t call_timeout_usec() noexcept;
 
     BusPtr bus_;
-    bool direct_ = false;
+    std::string direct_socket_;
     int connect_error_ = 0;
     std::uint64_t timeout_usec_ = 0;
     std::chrono::steady_clock::time_point first_call_deadline_;

@@ -84,6 +84,29 @@ TEST_F(DirectTest, PamUsesTheSocketAndBusOnlyTheBus) {
     EXPECT_NE(fallback.err.find("over the system bus"), std::string::npos) << fallback.err;
 }
 
+// apitokenctl takes the same way and says which one it took; --bus-only
+// keeps to the bus, and a dead socket path falls back to it.
+TEST_F(DirectTest, TheCliUsesTheSocketAndSaysSo) {
+    world->start_daemon();
+    const std::string ctl = APITOKEN_CTL;
+    const Environment socket{"APITOKEN_SOCKET=" + world->direct_socket().string()};
+    const ProcessResult direct = world->run_as(world->alice, {ctl, "status"}, {}, socket);
+    EXPECT_EQ(direct.exit_code, 0) << direct.err;
+    EXPECT_NE(direct.out.find("connection:    direct socket " + world->direct_socket().string()),
+              std::string::npos)
+        << direct.out;
+    const ProcessResult as_json =
+        world->run_as(world->alice, {ctl, "status", "--json"}, {}, socket);
+    EXPECT_NE(as_json.out.find("\"connection\": \"direct\""), std::string::npos) << as_json.out;
+    const ProcessResult bus_only =
+        world->run_as(world->alice, {ctl, "--bus-only", "status"}, {}, socket);
+    EXPECT_NE(bus_only.out.find("connection:    system bus"), std::string::npos) << bus_only.out;
+    const ProcessResult fallback =
+        world->run_as(world->alice, {ctl, "status"}, {},
+                      {"APITOKEN_SOCKET=" + (world->dir() / "no-socket-here").string()});
+    EXPECT_NE(fallback.out.find("connection:    system bus"), std::string::npos) << fallback.out;
+}
+
 TEST_F(DirectTest, AStaleSocketIsReplacedAndALiveOneRefused) {
     world->start_daemon();
     world->kill_daemon(); // leaves its socket file behind
