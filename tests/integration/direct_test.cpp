@@ -115,6 +115,36 @@ TEST_F(DirectTest, AStaleSocketIsReplacedAndALiveOneRefused) {
     EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
 }
 
+// Whether the daemon closes the connection on `fd` within `limit` (end of
+// file; anything it says first is read and dropped).
+bool closed_by_daemon_within(int fd, std::chrono::seconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 200) > 0) {
+            char buffer[4096];
+            const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+            if (n == 0 || (n < 0 && errno != EAGAIN)) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+// A plain socket connected to `path` (-1 when it could not connect).
+int connect_raw(const std::filesystem::path& path) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 // An sd-bus peer-to-peer client on the direct socket, as root.
 class DirectPeer {
 public:
@@ -154,22 +184,8 @@ public:
                   static_cast<ssize_t>(bytes.size()));
     }
 
-    // Whether the daemon closes the connection within `limit` (end of file
-    // on the socket; anything it says first is read and dropped).
     [[nodiscard]] bool closed_within(std::chrono::seconds limit) const {
-        const int fd = sd_bus_get_fd(bus_);
-        const auto deadline = std::chrono::steady_clock::now() + limit;
-        while (std::chrono::steady_clock::now() < deadline) {
-            pollfd p{fd, POLLIN, 0};
-            if (::poll(&p, 1, 200) > 0) {
-                char buffer[4096];
-                const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
-                if (n == 0 || (n < 0 && errno != EAGAIN)) {
-                    return true;
-                }
-            }
-        }
-        return false;
+        return closed_by_daemon_within(sd_bus_get_fd(bus_), limit);
     }
 
 private:
@@ -221,6 +237,26 @@ TEST_F(DirectTest, AMessageBeyondTheBoundClosesItsConnectionAtOnce) {
 
     DirectPeer other(world->direct_socket());
     EXPECT_EQ(other.authenticate("alice", token), "");
+}
+
+// A peer that connects and says nothing, or never finishes its handshake,
+// is closed after the handshake timeout (5 s; the bound here is generous
+// for a loaded machine, and still far below the idle timeout's 60 s, which
+// would otherwise be what closes it).
+TEST_F(DirectTest, AConnectionThatNeverFinishesItsHandshakeIsClosed) {
+    world->start_daemon();
+    const int silent = connect_raw(world->direct_socket());
+    const int halfway = connect_raw(world->direct_socket());
+    ASSERT_GE(silent, 0);
+    ASSERT_GE(halfway, 0);
+    const std::string start = std::string(1, '\0') + "AUTH EXTERNAL 30\r\n";
+    ASSERT_EQ(::send(halfway, start.data(), start.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(start.size()));
+    EXPECT_TRUE(closed_by_daemon_within(silent, std::chrono::seconds(45)));
+    EXPECT_TRUE(closed_by_daemon_within(halfway, std::chrono::seconds(45)));
+    ::close(silent);
+    ::close(halfway);
+    EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
 }
 
 // A listening socket that counts who connects to it: a socket an attacker
