@@ -66,6 +66,21 @@ void allow_descriptors_for(std::size_t connections) {
     }
 }
 
+// Whoever may write to the socket's directory may put another socket in
+// its place: only the daemon's user or root, a real directory.
+void check_socket_directory(const std::filesystem::path& directory) {
+    struct stat info {};
+    if (::lstat(directory.c_str(), &info) != 0) {
+        throw failure(errno, "cannot use " + directory.string());
+    }
+    if (!S_ISDIR(info.st_mode) || (info.st_uid != ::geteuid() && info.st_uid != 0) ||
+        (info.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        throw std::runtime_error(directory.string() +
+                                 " must be a directory that only apitokend's user or root "
+                                 "may write to");
+    }
+}
+
 } // namespace
 
 struct DirectListener::Connection {
@@ -78,7 +93,8 @@ struct DirectListener::Connection {
     ipc::SlotPtr filter;
     ipc::EventSourcePtr timer;
     uid_t uid = 0;
-    bool active = false; // a message since the timer was last set
+    bool active = false;      // a message since the timer was last set
+    bool idle_timing = false; // the timer is the idle timeout (handshake done)
     bool closing = false;
 };
 
@@ -124,6 +140,7 @@ int DirectListener::listening_socket(const std::string& path) {
     if (::mkdir(directory.c_str(), 0755) != 0 && errno != EEXIST) {
         throw failure(errno, "cannot create " + directory.string());
     }
+    check_socket_directory(directory);
     struct stat existing {};
     if (::lstat(path.c_str(), &existing) == 0) {
         if (!S_ISSOCK(existing.st_mode)) {
@@ -212,9 +229,13 @@ void DirectListener::start_connection(int fd, const Caller& caller) {
     connection->owner = this;
     connection->uid = caller.uid;
     Connection* self = connection.get();
-    connection->relay =
-        std::make_unique<InboundRelay>(event_, fd, limits_.max_message_bytes, scratch_,
-                                       [self] { self->owner->close_later(*self); });
+    const uid_t uid = caller.uid;
+    connection->relay = std::make_unique<InboundRelay>(
+        event_, fd,
+        InboundRelay::Limits{.max_message_bytes = limits_.max_message_bytes,
+                             .max_unread_replies = limits_.max_unread_replies},
+        scratch_, [self] { self->owner->close_later(*self); },
+        [this, uid](std::int64_t delta) { return account_partial(uid, delta); });
     sd_bus* raw = nullptr;
     int r = sd_bus_new(&raw);
     connection->bus.reset(raw);
@@ -243,6 +264,7 @@ void DirectListener::start_connection(int fd, const Caller& caller) {
     }
     connection->timer.reset(timer);
     connection->object = object_.serve(raw);
+    connection->relay->attach(raw);
     object_.callers().add_direct(raw, caller);
     ++per_uid_[caller.uid];
     connections_.emplace(raw, std::move(connection));
@@ -251,21 +273,24 @@ void DirectListener::start_connection(int fd, const Caller& caller) {
 int DirectListener::on_message(sd_bus_message* message, void* userdata, sd_bus_error* /*error*/) {
     auto& connection = *static_cast<Connection*>(userdata);
     connection.active = true;
+    connection.relay->dispatched();
     if (sd_bus_message_is_signal(message, "org.freedesktop.DBus.Local", "Disconnected") > 0) {
         connection.owner->close_later(connection);
     }
     return 0; // on to the object
 }
 
-// The authentication timeout first, then the idle timeout, again and again.
+// The authentication timeout first (a handshake not finished by then),
+// then the idle timeout (no message since the last time), again and again.
 int DirectListener::on_timer(sd_event_source* source, std::uint64_t /*usec*/, void* userdata) {
     auto& connection = *static_cast<Connection*>(userdata);
     DirectListener& self = *connection.owner;
     const bool authenticated = sd_bus_is_ready(connection.bus.get()) > 0;
-    if (!authenticated || !connection.active) {
+    if (!authenticated || (connection.idle_timing && !connection.active)) {
         self.close_later(connection);
         return 0;
     }
+    connection.idle_timing = true;
     connection.active = false;
     sd_event_source_set_time_relative(source, usec_of(self.limits_.idle_timeout));
     sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
@@ -275,6 +300,21 @@ int DirectListener::on_timer(sd_event_source* source, std::uint64_t /*usec*/, vo
 void DirectListener::close_later(Connection& connection) {
     connection.closing = true;
     sd_event_source_set_enabled(reap_source_.get(), SD_EVENT_ONESHOT);
+}
+
+// A uid's messages under way, in all; false beyond its budget (the
+// connection that asked is closed, its bytes given back at reap()).
+bool DirectListener::account_partial(uid_t uid, std::int64_t delta) {
+    if (delta == 0) {
+        return true;
+    }
+    auto [it, added] = partial_bytes_.try_emplace(uid, 0);
+    it->second += delta;
+    const bool within = it->second <= limits_.max_partial_bytes_per_uid;
+    if (it->second <= 0) {
+        partial_bytes_.erase(it);
+    }
+    return within;
 }
 
 int DirectListener::on_reap(sd_event_source* /*source*/, void* userdata) {
@@ -291,6 +331,7 @@ void DirectListener::reap() {
             continue;
         }
         object_.callers().remove_direct(it->first);
+        account_partial(it->second->uid, -it->second->relay->accounted_bytes());
         if (auto count = per_uid_.find(it->second->uid);
             count != per_uid_.end() && --count->second == 0) {
             per_uid_.erase(count);

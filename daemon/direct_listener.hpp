@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
@@ -26,9 +27,14 @@ struct DirectLimits {
     // Without a message either way.
     std::chrono::seconds idle_timeout{60};
     // Per message from the peer (sd-bus's own bound is 128 MiB). The largest
-    // call apitoken takes, ImportTokens with kMaxImportTokens entries, is
-    // well under 1 MiB.
+    // call apitoken takes is ImportTokens with kMaxImportTokens entries.
     std::size_t max_message_bytes = std::size_t{4} << 20U;
+    // What one uid's messages under way may hold in all (sd-bus keeps a
+    // message's bytes until it is whole): two of the largest.
+    std::int64_t max_partial_bytes_per_uid = std::int64_t{8} << 20U;
+    // Replies sd-bus holds because the peer does not read them: no further
+    // call is read from that peer until it does.
+    std::uint64_t max_unread_replies = 8;
 };
 
 // The direct connection (design.md): io.apitoken1.Manager as a D-Bus
@@ -38,7 +44,8 @@ struct DirectLimits {
 // socket's peer (SO_PEERCRED, SO_PEERGROUPS), fixed for its lifetime, and
 // authorization is the same as on the bus. Beyond the limits a connection
 // is closed at once, before sd-bus reads a byte of it; what the peer sends
-// reaches sd-bus through an InboundRelay, which bounds each message.
+// reaches sd-bus through an InboundRelay, which bounds each message, what a
+// uid's messages under way hold, and the replies a peer leaves unread.
 class DirectListener {
 public:
     DirectListener(sd_event* event, int listen_fd, BusObject& object, const AuditLog& log,
@@ -67,6 +74,7 @@ private:
     bool accept_one(int listen_fd);
     void pause_accepting();
     void start_connection(int fd, const Caller& caller);
+    bool account_partial(uid_t uid, std::int64_t delta);
     void close_later(Connection& connection);
     void reap();
 
@@ -81,6 +89,7 @@ private:
     sd_id128_t server_id_{};
     std::map<sd_bus*, std::unique_ptr<Connection>> connections_;
     std::map<uid_t, std::size_t> per_uid_;
+    std::map<uid_t, std::int64_t> partial_bytes_; // messages under way, per uid
     std::vector<char> scratch_ = std::vector<char>(std::size_t{64} << 10U); // the relays' reads
 };
 

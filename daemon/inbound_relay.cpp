@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <optional>
 #include <stdexcept>
 #include <system_error>
 #include <utility>
@@ -22,10 +21,10 @@ void close_fd(int& fd) noexcept {
 
 } // namespace
 
-InboundRelay::InboundRelay(sd_event* event, int peer_fd, std::size_t max_message_bytes,
-                           std::span<char> scratch, std::function<void()> on_close)
-    : peer_fd_(peer_fd), framing_(max_message_bytes), scratch_(scratch),
-      on_close_(std::move(on_close)) {
+InboundRelay::InboundRelay(sd_event* event, int peer_fd, Limits limits, std::span<char> scratch,
+                           std::function<void()> on_close, Account account)
+    : peer_fd_(peer_fd), limits_(limits), framing_(limits.max_message_bytes), scratch_(scratch),
+      on_close_(std::move(on_close)), account_(std::move(account)) {
     int pair[2] = {-1, -1};
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0, pair) != 0 ||
         (bus_output_ = ::fcntl(peer_fd_, F_DUPFD_CLOEXEC, 3)) < 0) {
@@ -37,20 +36,26 @@ InboundRelay::InboundRelay(sd_event* event, int peer_fd, std::size_t max_message
     }
     relay_fd_ = pair[0];
     bus_input_ = pair[1];
-    sd_event_source* raw = nullptr;
-    int r = sd_event_add_io(event, &raw, peer_fd_, EPOLLIN, on_peer, this);
-    peer_source_.reset(raw);
-    raw = nullptr;
+    sd_event_source* peer = nullptr;
+    sd_event_source* writable = nullptr;
+    sd_event_source* post = nullptr;
+    int r = sd_event_add_io(event, &peer, peer_fd_, EPOLLIN, on_peer, this);
+    peer_source_.reset(peer);
     if (r >= 0) {
-        r = sd_event_add_io(event, &raw, relay_fd_, EPOLLOUT, on_relay, this);
+        r = sd_event_add_io(event, &writable, relay_fd_, EPOLLOUT, on_writable, this);
     }
-    relay_source_.reset(raw);
+    writable_source_.reset(writable);
     if (r >= 0) {
-        r = sd_event_source_set_enabled(relay_source_.get(), SD_EVENT_OFF);
+        r = sd_event_add_post(event, &post, on_post, this);
+    }
+    post_source_.reset(post);
+    if (r >= 0) {
+        wait_for(nullptr); // nothing until attach()
     }
     if (r < 0) {
         peer_source_.reset();
-        relay_source_.reset();
+        writable_source_.reset();
+        post_source_.reset();
         close_fd(peer_fd_);
         close_fd(relay_fd_);
         close_fd(bus_input_);
@@ -61,7 +66,8 @@ InboundRelay::InboundRelay(sd_event* event, int peer_fd, std::size_t max_message
 
 InboundRelay::~InboundRelay() {
     peer_source_.reset();
-    relay_source_.reset();
+    writable_source_.reset();
+    post_source_.reset();
     close_fd(peer_fd_);
     close_fd(relay_fd_);
     close_fd(bus_input_);
@@ -75,88 +81,129 @@ int InboundRelay::take_bus_output() noexcept {
     return std::exchange(bus_output_, -1);
 }
 
+void InboundRelay::attach(sd_bus* bus) {
+    bus_ = bus;
+    wait_for(peer_source_.get());
+}
+
+void InboundRelay::dispatched() {
+    in_flight_ = false;
+} // on_post carries on
+
 int InboundRelay::on_peer(sd_event_source* /*source*/, int /*fd*/, std::uint32_t /*revents*/,
                           void* userdata) {
     static_cast<InboundRelay*>(userdata)->read_peer();
     return 0;
 }
 
-int InboundRelay::on_relay(sd_event_source* /*source*/, int /*fd*/, std::uint32_t /*revents*/,
-                           void* userdata) {
-    auto& self = *static_cast<InboundRelay*>(userdata);
-    if (self.write_pending() && !self.closed_) { // all passed on: read the peer again
-        sd_event_source_set_enabled(self.relay_source_.get(), SD_EVENT_OFF);
-        sd_event_source_set_enabled(self.peer_source_.get(), SD_EVENT_ON);
-    }
+int InboundRelay::on_writable(sd_event_source* /*source*/, int /*fd*/, std::uint32_t /*revents*/,
+                              void* userdata) {
+    static_cast<InboundRelay*>(userdata)->advance();
     return 0;
 }
 
-// One read per wake-up, so that one busy peer does not hold the loop. The
-// bytes go on straight from the scratch buffer; only what the socketpair
-// cannot take at once is kept.
+int InboundRelay::on_post(sd_event_source* /*source*/, void* userdata) {
+    static_cast<InboundRelay*>(userdata)->advance();
+    return 0;
+}
+
+// One read per wake-up, so that one busy peer does not hold the loop; only
+// when everything read before has gone on.
 void InboundRelay::read_peer() {
     const ssize_t n = ::recv(peer_fd_, scratch_.data(), scratch_.size(), MSG_DONTWAIT);
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
         return;
     }
-    const auto received = scratch_.first(n > 0 ? static_cast<std::size_t>(n) : 0);
-    if (n <= 0 || framing_.feed(received) != InboundFraming::Verdict::Ok) {
+    if (n <= 0) {
         close();
         return;
     }
-    const std::optional<std::size_t> sent = send_some(received);
-    if (!sent) {
-        close();
-        return;
-    }
-    if (*sent < received.size()) { // the socketpair is full: wait until sd-bus reads
-        pending_.assign(received.data() + *sent, received.size() - *sent);
-        sd_event_source_set_enabled(peer_source_.get(), SD_EVENT_OFF);
-        sd_event_source_set_enabled(relay_source_.get(), SD_EVENT_ON);
+    pending_.assign(scratch_.data(), static_cast<std::size_t>(n));
+    sent_ = 0;
+    approved_ = 0;
+    advance();
+}
+
+// Passes on what it may, then waits for whatever lets it go on: the
+// socketpair's room, sd-bus (its handshake, a dispatch, the peer reading
+// replies), or the peer's next bytes.
+void InboundRelay::advance() {
+    while (!closed_) {
+        if (!send_approved()) {
+            wait_for(writable_source_.get());
+            return;
+        }
+        if (approved_ == pending_.size()) {
+            std::string().swap(pending_); // an idle connection keeps no buffer
+            sent_ = 0;
+            approved_ = 0;
+            wait_for(peer_source_.get());
+            return;
+        }
+        if (!may_pass_more()) {
+            wait_for(post_source_.get());
+            return;
+        }
+        const InboundFraming::Step step =
+            framing_.step(std::span<const char>(pending_).subspan(approved_));
+        const auto held = static_cast<std::int64_t>(framing_.partial_message_bytes());
+        const std::int64_t delta = held - std::exchange(accounted_, held);
+        if (framing_.verdict() != InboundFraming::Verdict::Ok || (delta != 0 && !account_(delta))) {
+            close();
+            return;
+        }
+        approved_ += step.taken;
+        awaiting_ready_ = step.boundary == InboundFraming::Boundary::HandshakeEnd;
+        in_flight_ = step.boundary == InboundFraming::Boundary::MessageEnd;
     }
 }
 
-// How much of `bytes` the socketpair took before it was full; nothing on
-// an error (sd-bus's end is gone).
-std::optional<std::size_t> InboundRelay::send_some(std::span<const char> bytes) const {
-    std::size_t sent = 0;
-    while (sent < bytes.size()) {
-        const ssize_t n = ::send(relay_fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+bool InboundRelay::may_pass_more() {
+    if (bus_ == nullptr || in_flight_) {
+        return false;
+    }
+    if (awaiting_ready_) {
+        if (sd_bus_is_ready(bus_) <= 0) {
+            return false;
+        }
+        awaiting_ready_ = false;
+    }
+    std::uint64_t unread = 0;
+    return !framing_.in_messages() || sd_bus_get_n_queued_write(bus_, &unread) < 0 ||
+           unread < limits_.max_unread_replies;
+}
+
+bool InboundRelay::send_approved() {
+    while (sent_ < approved_) {
+        const ssize_t n =
+            ::send(relay_fd_, pending_.data() + sent_, approved_ - sent_, MSG_NOSIGNAL);
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n < 0 && errno == EAGAIN) {
-            break;
+            return false;
         }
-        if (n < 0) {
-            return std::nullopt;
+        if (n < 0) { // sd-bus's end is gone
+            close();
+            return true;
         }
-        sent += static_cast<std::size_t>(n);
+        sent_ += static_cast<std::size_t>(n);
     }
-    return sent;
+    return true;
 }
 
-// True when nothing is left to write.
-bool InboundRelay::write_pending() {
-    const std::optional<std::size_t> sent = send_some(pending_);
-    if (!sent) {
-        close();
-        return true;
+// Exactly one of the three sources on (none: `source` null).
+void InboundRelay::wait_for(sd_event_source* source) {
+    for (sd_event_source* s : {peer_source_.get(), writable_source_.get(), post_source_.get()}) {
+        sd_event_source_set_enabled(s, s == source ? SD_EVENT_ON : SD_EVENT_OFF);
     }
-    pending_.erase(0, *sent);
-    if (!pending_.empty()) {
-        return false;
-    }
-    std::string().swap(pending_); // an idle connection keeps no buffer
-    return true;
 }
 
 void InboundRelay::close() {
     if (std::exchange(closed_, true)) {
         return;
     }
-    sd_event_source_set_enabled(peer_source_.get(), SD_EVENT_OFF);
-    sd_event_source_set_enabled(relay_source_.get(), SD_EVENT_OFF);
+    wait_for(nullptr);
     on_close_();
 }
 

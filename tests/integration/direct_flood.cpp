@@ -15,6 +15,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <iostream>
@@ -64,14 +65,23 @@ std::string huge_message_start() {
     return bytes;
 }
 
+// Whether the daemon closed `fd`: end of file once whatever it said first
+// (its handshake answer) has been read.
 bool closed_by_peer(int fd) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 0) <= 0) {
-        return false;
+    for (;;) {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, 0) <= 0) {
+            return false;
+        }
+        char buffer[4096];
+        const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN)) {
+            return true;
+        }
+        if (n < 0) {
+            return false;
+        }
     }
-    char buffer[4096];
-    const ssize_t n = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
-    return n == 0 || (n < 0 && errno != EAGAIN);
 }
 
 } // namespace

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -19,9 +20,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 namespace apitoken::testing {
 namespace {
@@ -259,6 +263,220 @@ TEST_F(DirectTest, AConnectionThatNeverFinishesItsHandshakeIsClosed) {
     EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
 }
 
+// A D-Bus method call without arguments, little endian, as bytes: what a
+// hostile peer writes by hand.
+std::string method_call(std::uint32_t serial, const std::string& path, const std::string& interface,
+                        const std::string& member) {
+    std::string fields;
+    const auto pad = [](std::string& bytes, std::size_t base, std::size_t alignment) {
+        while ((base + bytes.size()) % alignment != 0) {
+            bytes.push_back('\0');
+        }
+    };
+    const auto field = [&](char code, char signature, const std::string& value) {
+        pad(fields, 16, 8);
+        fields += std::string{code, '\1', signature, '\0'};
+        pad(fields, 16, 4);
+        const auto length = static_cast<std::uint32_t>(value.size());
+        fields.append(reinterpret_cast<const char*>(&length), 4);
+        fields += value;
+        fields.push_back('\0');
+    };
+    field('\1', 'o', path);
+    field('\2', 's', interface);
+    field('\3', 's', member);
+    std::string message{'l', '\1', '\0', '\1'};
+    const std::uint32_t body = 0;
+    const auto fields_length = static_cast<std::uint32_t>(fields.size());
+    message.append(reinterpret_cast<const char*>(&body), 4);
+    message.append(reinterpret_cast<const char*>(&serial), 4);
+    message.append(reinterpret_cast<const char*>(&fields_length), 4);
+    message += fields;
+    pad(message, 0, 8);
+    return message;
+}
+
+std::string ping(std::uint32_t serial) {
+    return method_call(serial, "/", "org.freedesktop.DBus.Peer", "Ping");
+}
+
+// A hand-driven peer on the direct socket (non-blocking).
+class RawPeer {
+public:
+    explicit RawPeer(const std::filesystem::path& socket) : fd_(connect_raw(socket)) {
+        if (fd_ < 0) {
+            throw std::runtime_error("cannot connect to " + socket.string());
+        }
+        ::fcntl(fd_, F_SETFL, O_NONBLOCK);
+    }
+    RawPeer(const RawPeer&) = delete;
+    RawPeer& operator=(const RawPeer&) = delete;
+    RawPeer(RawPeer&&) = delete;
+    RawPeer& operator=(RawPeer&&) = delete;
+    ~RawPeer() { ::close(fd_); }
+
+    // Writes `bytes` as far as the daemon takes them: stops when nothing
+    // more went for `stall`. Returns how many went.
+    std::size_t push(std::string_view bytes,
+                     std::chrono::milliseconds stall = std::chrono::milliseconds(2000)) const {
+        std::size_t sent = 0;
+        while (sent < bytes.size()) {
+            const ssize_t n = ::send(fd_, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+            if (n > 0) {
+                sent += static_cast<std::size_t>(n);
+                continue;
+            }
+            if (n < 0 && errno != EAGAIN) {
+                break;
+            }
+            pollfd p{fd_, POLLOUT, 0};
+            if (::poll(&p, 1, static_cast<int>(stall.count())) <= 0) {
+                break;
+            }
+        }
+        return sent;
+    }
+
+    // Reads what the daemon says until `wanted` bytes came or `limit`
+    // passed; "" and closed() once it closed the connection.
+    std::string read(std::size_t wanted, std::chrono::seconds limit) {
+        std::string got;
+        const auto deadline = std::chrono::steady_clock::now() + limit;
+        while (got.size() < wanted && std::chrono::steady_clock::now() < deadline) {
+            pollfd p{fd_, POLLIN, 0};
+            if (::poll(&p, 1, 200) <= 0) {
+                continue;
+            }
+            char buffer[4096];
+            const ssize_t n = ::recv(fd_, buffer, sizeof buffer, 0);
+            if (n == 0 || (n < 0 && errno != EAGAIN)) {
+                closed_ = true;
+                break;
+            }
+            got.append(buffer, static_cast<std::size_t>(std::max<ssize_t>(n, 0)));
+        }
+        return got;
+    }
+
+    // The handshake as sd-bus's client makes it (AUTH, its OK, then BEGIN
+    // with `after` in the same write).
+    bool handshake(const std::string& after = {}) {
+        const std::string auth = std::string(1, '\0') + "AUTH EXTERNAL 30\r\n";
+        if (push(auth) != auth.size() || read(3, std::chrono::seconds(30)).rfind("OK ", 0) != 0) {
+            return false;
+        }
+        const std::string begin = "BEGIN\r\n" + after;
+        return push(begin) == begin.size();
+    }
+
+    [[nodiscard]] bool closed() const { return closed_; }
+    [[nodiscard]] int fd() const { return fd_; }
+
+private:
+    int fd_ = -1;
+    bool closed_ = false;
+};
+
+// A first call written together with BEGIN (as GDBus or libdbus may) is
+// answered: sd-bus gets the call only once its handshake is done.
+TEST_F(DirectTest, ACallSentWithBeginIsAnswered) {
+    world->start_daemon();
+    RawPeer peer(world->direct_socket());
+    ASSERT_TRUE(peer.handshake(ping(1)));
+    const std::string reply = peer.read(16, std::chrono::seconds(30));
+    ASSERT_GE(reply.size(), 16U) << "no answer to a Ping sent with BEGIN";
+    EXPECT_EQ(reply[1], '\2') << "not a method return";
+}
+
+// The attacker's read (issue 18): a BEGIN that sd-bus refuses (no AUTH
+// before it) must not make the daemon count message lengths sd-bus does
+// not; there, a later AUTH and BEGIN let a message claiming 100 MiB
+// through in fake 4 MiB pieces. Now nothing after the refused BEGIN reaches
+// sd-bus: the daemon stops reading and the handshake timeout closes it.
+TEST_F(DirectTest, ABeginSdBusRefusedDoesNotOpenTheWayToAHugeMessage) {
+    world->start_daemon();
+    const auto header = [](std::uint32_t body) {
+        std::string bytes{'l', '\1', '\0', '\1'};
+        const std::uint32_t serial = 7;
+        const std::uint32_t fields = 0;
+        bytes.append(reinterpret_cast<const char*>(&body), 4);
+        bytes.append(reinterpret_cast<const char*>(&serial), 4);
+        bytes.append(reinterpret_cast<const char*>(&fields), 4);
+        return bytes;
+    };
+    // For the framing (had it taken the first BEGIN): a "message" whose
+    // body holds, for sd-bus, the lines of a handshake it does accept, a
+    // Ping (the connection counts as active) and a header claiming 100 MiB;
+    // then "messages" of 4 MiB that sd-bus reads as that body.
+    std::string inside = "\r\nAUTH ANONYMOUS\r\nBEGIN\r\n" + ping(1) + header(100U << 20U);
+    inside += std::string((8 - inside.size() % 8) % 8, '\0');
+    std::string attack = std::string(1, '\0') + "BEGIN\r\n" +
+                         header(static_cast<std::uint32_t>(inside.size())) + inside;
+    constexpr std::uint32_t kPiece = 4U << 20U;
+    while (attack.size() < (std::size_t{16} << 20U)) {
+        attack += header(kPiece - 16) + std::string(kPiece - 16, 'A');
+    }
+    RawPeer peer(world->direct_socket());
+    const std::size_t taken = peer.push(attack);
+    EXPECT_LT(taken, std::size_t{4} << 20U) << "the daemon read on after a refused BEGIN";
+    peer.read(std::size_t{1} << 30U, std::chrono::seconds(45));
+    EXPECT_TRUE(peer.closed()) << "not closed by the handshake timeout";
+    EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
+}
+
+// A peer that sends calls and never reads the answers: once a few answers
+// wait for it, the daemon reads no more of its calls (dbus-daemon's
+// max_outgoing_bytes did this on the bus), so it cannot make the daemon
+// queue replies without bound; it carries on once the peer reads.
+TEST_F(DirectTest, APeerThatDoesNotReadItsAnswersIsNotReadEither) {
+    world->start_daemon();
+    RawPeer peer(world->direct_socket());
+    ASSERT_TRUE(peer.handshake());
+    std::string calls;
+    for (std::uint32_t serial = 1; calls.size() < (std::size_t{8} << 20U); ++serial) {
+        calls += method_call(serial, "/io/apitoken1", "org.freedesktop.DBus.Introspectable",
+                             "Introspect");
+    }
+    const std::size_t taken = peer.push(calls);
+    EXPECT_LT(taken, std::size_t{4} << 20U) << "the daemon read calls whose answers pile up";
+    const std::string answers = peer.read(std::size_t{1} << 20U, std::chrono::seconds(30));
+    EXPECT_FALSE(peer.closed()) << "held back, not closed";
+    EXPECT_GE(answers.size(), std::size_t{1} << 20U) << "answers stop once the peer reads";
+    EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
+}
+
+// What one uid's messages under way hold is bounded in all (8 MiB), not
+// only per message: a third message of 3.5 MiB that never ends closes its
+// connection at once, long before the idle timeout.
+TEST_F(DirectTest, MessagesUnderWayAreBoundedPerUid) {
+    world->start_daemon();
+    const auto message_start = [](std::uint32_t body, std::size_t sent) {
+        std::string bytes{'l', '\1', '\0', '\1'};
+        const std::uint32_t serial = 2;
+        const std::uint32_t fields = 0;
+        bytes.append(reinterpret_cast<const char*>(&body), 4);
+        bytes.append(reinterpret_cast<const char*>(&serial), 4);
+        bytes.append(reinterpret_cast<const char*>(&fields), 4);
+        return bytes + std::string(sent, 'x');
+    };
+    const std::string partial = message_start((std::uint32_t{3} << 20U) + (1U << 19U) + 1024,
+                                              (std::size_t{3} << 20U) + (std::size_t{1} << 19U));
+    std::vector<std::unique_ptr<RawPeer>> peers;
+    for (int i = 0; i < 3; ++i) {
+        peers.push_back(std::make_unique<RawPeer>(world->direct_socket()));
+        ASSERT_TRUE(peers.back()->handshake(ping(1)));
+        ASSERT_GE(peers.back()->read(16, std::chrono::seconds(30)).size(), 16U);
+        peers.back()->push(partial, std::chrono::milliseconds(5000));
+    }
+    peers[2]->read(std::size_t{1} << 20U, std::chrono::seconds(30));
+    EXPECT_TRUE(peers[2]->closed()) << "the third message under way should close its connection";
+    for (int i = 0; i < 2; ++i) {
+        peers[i]->read(std::size_t{1} << 20U, std::chrono::seconds(2));
+        EXPECT_FALSE(peers[i]->closed()) << "within the budget, connection " << i;
+    }
+    EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
+}
+
 // A listening socket that counts who connects to it: a socket an attacker
 // would like a privileged client to talk to.
 class Decoy {
@@ -282,7 +500,7 @@ public:
 
     // Connections made so far (each accepted and closed).
     int connections() {
-        for (int fd; (fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) {
+        for (int fd = -1; (fd = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC)) >= 0;) {
             ::close(fd);
             ++accepted_;
         }
@@ -360,7 +578,8 @@ TEST_P(DirectFloodTest, AHostileUserDoesNotStopOthersAuthentications) {
     const auto at = report.find("open ");
     ASSERT_NE(at, std::string::npos) << report;
     EXPECT_LE(std::stoi(report.substr(at + 5)), 64)
-        << "alice's connections beyond her share stay open";
+        << "alice's connections beyond her share stay open\n"
+        << world->daemon_log();
     EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
 }
 
