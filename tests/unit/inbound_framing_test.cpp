@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 namespace apitoken::daemon {
 namespace {
@@ -15,8 +16,9 @@ using Verdict = InboundFraming::Verdict;
 constexpr std::size_t kBound = 1024;
 
 // What sd-bus's client sends before its first message (pipelined).
-const std::string kHandshake =
-    std::string(1, '\0') + "AUTH EXTERNAL 30\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n";
+std::string handshake() {
+    return std::string(1, '\0') + "AUTH EXTERNAL 30\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n";
+}
 
 std::string put_u32(std::uint32_t value, bool little) {
     std::string out(4, '\0');
@@ -42,7 +44,7 @@ Verdict feed(InboundFraming& framing, const std::string& bytes) {
 
 TEST(InboundFraming, MessagesAfterTheHandshakePassUpToTheBound) {
     InboundFraming framing(kBound);
-    EXPECT_EQ(feed(framing, kHandshake), Verdict::Ok);
+    EXPECT_EQ(feed(framing, handshake()), Verdict::Ok);
     EXPECT_TRUE(framing.in_messages());
     // 16 + 8 (5 padded) + 1000 = 1024: exactly the bound.
     EXPECT_EQ(feed(framing, message(5, 1000) + message(0, 0) + message(16, 3)), Verdict::Ok);
@@ -52,7 +54,7 @@ TEST(InboundFraming, MessagesAfterTheHandshakePassUpToTheBound) {
 
 TEST(InboundFraming, ByteByByteIsTheSameAsAllAtOnce) {
     const std::string stream =
-        kHandshake + message(3, 100) + message(8, 0, false) + message(100, 2000);
+        handshake() + message(3, 100) + message(8, 0, false) + message(100, 2000);
     InboundFraming whole(kBound);
     InboundFraming bytes(kBound);
     Verdict last = Verdict::Ok;
@@ -65,12 +67,12 @@ TEST(InboundFraming, ByteByByteIsTheSameAsAllAtOnce) {
     EXPECT_EQ(last, Verdict::TooLarge);
     // Refused as soon as the third header is complete, not at its end.
     EXPECT_EQ(refused_at,
-              kHandshake.size() + message(3, 100).size() + message(8, 0, false).size() + 15);
+              handshake().size() + message(3, 100).size() + message(8, 0, false).size() + 15);
 }
 
 TEST(InboundFraming, BigEndianLengthsAreReadAsSuch) {
     InboundFraming framing(kBound);
-    feed(framing, kHandshake);
+    feed(framing, handshake());
     // 0x00000300 big endian is 768; read little endian it would be 196608.
     EXPECT_EQ(feed(framing, message(0, 0x300, false)), Verdict::Ok);
     EXPECT_EQ(feed(framing, message(0, 0x10000, false)), Verdict::TooLarge);
@@ -78,7 +80,7 @@ TEST(InboundFraming, BigEndianLengthsAreReadAsSuch) {
 
 TEST(InboundFraming, LengthsThatWouldOverflowAreTooLarge) {
     InboundFraming framing(std::size_t{4} << 20U);
-    feed(framing, kHandshake);
+    feed(framing, handshake());
     std::string header{'l', '\1', '\0', '\1'};
     header += put_u32(0xFFFFFFFFU, true) + put_u32(1, true) + put_u32(0xFFFFFFFFU, true);
     EXPECT_EQ(feed(framing, header), Verdict::TooLarge);
@@ -88,7 +90,7 @@ TEST(InboundFraming, WhatIsNotDBusIsMalformed) {
     InboundFraming no_nul(kBound);
     EXPECT_EQ(feed(no_nul, "AUTH EXTERNAL 30\r\n"), Verdict::Malformed);
     InboundFraming bad_order(kBound);
-    feed(bad_order, kHandshake);
+    feed(bad_order, handshake());
     EXPECT_EQ(feed(bad_order, std::string(16, 'x')), Verdict::Malformed);
 }
 
