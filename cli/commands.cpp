@@ -181,8 +181,8 @@ int run_status(ipc::Client& client, const GlobalOptions& global) {
                            status.max_lifetime == 0 ? json(nullptr) : json(status.max_lifetime)},
                           {"fleet", fleet_json(status.fleet)},
                           {"connection", client.direct() ? "direct" : "bus"},
-                          {"direct_socket", client.direct() ? json(client.direct_socket())
-                                                            : json(nullptr)}}
+                          {"direct_socket",
+                           client.direct() ? json(client.direct_socket()) : json(nullptr)}}
                          .dump(2)
                   << '\n';
         return kExitOk;

@@ -191,9 +191,8 @@ Client::Client(std::chrono::microseconds timeout, Transport transport) noexcept
         // handshake, the bus. No call has been sent yet, so none is repeated.
         const std::string direct =
             transport == Transport::DirectFirst ? direct_socket_path() : std::string();
-        if (!direct.empty() &&
-            connect_to("unix:path=" + direct, false, first_call_deadline_, timeout_usec_, bus_) ==
-                0) {
+        if (!direct.empty() && connect_to("unix:path=" + direct, false, first_call_deadline_,
+                                          timeout_usec_, bus_) == 0) {
             direct_socket_ = direct;
             return;
         }
