@@ -133,6 +133,12 @@ int DirectListener::listening_socket(const std::string& path) {
         if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, nullptr, 0) <= 0) {
             throw std::runtime_error("the socket systemd passed is not a listening Unix socket");
         }
+        // Passed blocking (NonBlocking=no): accepting until EAGAIN would
+        // then hang the loop on the first empty backlog.
+        const int flags = ::fcntl(SD_LISTEN_FDS_START, F_GETFL);
+        if (flags < 0 || ::fcntl(SD_LISTEN_FDS_START, F_SETFL, flags | O_NONBLOCK) != 0) {
+            throw failure(errno, "cannot make the socket systemd passed non-blocking");
+        }
         return SD_LISTEN_FDS_START;
     }
     const sockaddr_un addr = address_of(path);

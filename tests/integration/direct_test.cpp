@@ -477,6 +477,46 @@ TEST_F(DirectTest, MessagesUnderWayAreBoundedPerUid) {
     EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
 }
 
+// With systemd, apitokend.socket holds the socket (socket activation): an
+// authentication that arrives while the daemon restarts waits in the
+// socket's backlog and is answered by the next daemon, instead of failing
+// (its bus leads nowhere here, so it cannot have gone that way).
+TEST_F(DirectTest, WithSocketActivationAnAuthenticationWaitsOutARestart) {
+    const int made = ::socket(AF_UNIX, SOCK_STREAM, 0); // as systemd makes it: inherited
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, world->direct_socket().c_str(), sizeof addr.sun_path - 1);
+    ASSERT_EQ(::bind(made, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
+    ASSERT_EQ(::chmod(world->direct_socket().c_str(), 0666), 0);
+    ASSERT_EQ(::listen(made, 64), 0);
+    const int listening = ::fcntl(made, F_DUPFD, 10); // never 3: the daemon gets it as 3
+    ::close(made);
+    ASSERT_GE(listening, 10);
+
+    world->start_daemon_on_socket(listening);
+    const CallResult created = world->call(world->root, {"create", "bob", "t", "0"});
+    ASSERT_TRUE(created.ok()) << created.raw;
+    const std::string token = created.fields.at(1);
+    ASSERT_TRUE(world->call_direct(world->www, {"auth", "bob", token, "web", "192.0.2.1"}).ok())
+        << world->daemon_log();
+
+    world->kill_daemon();
+    const auto waiting = world->start_as(
+        world->www,
+        {"env", "APITOKEN_SOCKET=" + world->direct_socket().string(),
+         "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + (world->dir() / "no-bus-here").string(),
+         APITOKEN_TEST_CALL, "--timeout-ms=120000", "auth", "bob", token, "web", "192.0.2.1"},
+        "waiting.log");
+    std::this_thread::sleep_for(1s); // time to connect; it must still be waiting then
+    EXPECT_TRUE(waiting->running())
+        << "gave up while the daemon was down: " << world->daemon_log_of("waiting.log");
+    world->start_daemon_on_socket(listening);
+    EXPECT_EQ(waiting->wait(120s), 0) << world->daemon_log_of("waiting.log");
+    EXPECT_NE(world->daemon_log_of("waiting.log").find("ok"), std::string::npos)
+        << world->daemon_log_of("waiting.log");
+    ::close(listening);
+}
+
 // A listening socket that counts who connects to it: a socket an attacker
 // would like a privileged client to talk to.
 class Decoy {

@@ -218,6 +218,25 @@ std::vector<std::string> TestWorld::daemon_command(const std::vector<std::string
 }
 
 void TestWorld::start_daemon(bool debug) {
+    launch_daemon(
+        daemon_command(debug ? std::vector<std::string>{"--debug"} : std::vector<std::string>{}));
+}
+
+// As systemd starts it from apitokend.socket: the listening socket (the
+// test's own, so that it outlives the daemon) as descriptor 3, with
+// LISTEN_FDS=1 and LISTEN_PID naming the daemon's process (the shell's,
+// which execs into it; bash, which takes descriptors above 9).
+void TestWorld::start_daemon_on_socket(int listen_fd) {
+    const std::string fd = std::to_string(listen_fd);
+    std::vector<std::string> argv = {
+        "/bin/bash", "-c",
+        "export LISTEN_PID=$$ LISTEN_FDS=1; exec \"$@\" 3<&" + fd + " " + fd + "<&-", "sh"};
+    const std::vector<std::string> daemon = daemon_command({});
+    argv.insert(argv.end(), daemon.begin(), daemon.end());
+    launch_daemon(argv);
+}
+
+void TestWorld::launch_daemon(const std::vector<std::string>& argv) {
     if (notify_fd_ < 0) {
         notify_fd_ = bind_notify_socket(dir_ / "notify");
     }
@@ -225,9 +244,7 @@ void TestWorld::start_daemon(bool debug) {
     env.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + bus_address());
     env.push_back("NOTIFY_SOCKET=" + (dir_ / "notify").string());
     env.push_back("APITOKEN_SOCKET=" + direct_socket().string());
-    daemon_ = std::make_unique<BackgroundProcess>(
-        daemon_command(debug ? std::vector<std::string>{"--debug"} : std::vector<std::string>{}),
-        env, dir_ / "daemon.log");
+    daemon_ = std::make_unique<BackgroundProcess>(argv, env, dir_ / "daemon.log");
     if (!wait_ready(notify_fd_, *daemon_, 20s)) {
         const std::string log = daemon_->log_text();
         daemon_.reset();

@@ -69,6 +69,9 @@ public:
     void set_config(const std::string& text);
     // Starts apitokend and waits for READY=1; fails the test when it exits.
     void start_daemon(bool debug = false);
+    // Starts apitokend on `listen_fd` as its direct socket, the way systemd
+    // passes apitokend.socket (socket activation). The fd must not be 3.
+    void start_daemon_on_socket(int listen_fd);
     // Sends SIGTERM and waits; returns the exit code.
     int stop_daemon();
     // With APITOKEN_TEST_DAEMON_UNDER_VALGRIND=1 in the environment (the
@@ -157,6 +160,7 @@ public:
 private:
     void write_nss_files() const;
     void start_bus();
+    void launch_daemon(const std::vector<std::string>& argv);
     std::vector<std::string> daemon_command(const std::vector<std::string>& extra) const;
 
     TempDir dir_;
