@@ -260,6 +260,9 @@ void DirectListener::start_connection(int fd, const Caller& caller) {
     if ((r = sd_bus_set_server(raw, 1, server_id_)) < 0 || (r = sd_bus_set_anonymous(raw, 1)) < 0 ||
         (r = sd_bus_negotiate_fds(raw, 0)) < 0 || (r = sd_bus_start(raw)) < 0 ||
         (r = sd_bus_attach_event(raw, event_, SD_EVENT_PRIORITY_NORMAL)) < 0 ||
+        // Not flushed when the loop exits (sd-bus's default): a peer that
+        // reads nothing would hold the daemon's shutdown in sd_bus_flush.
+        (r = sd_bus_set_close_on_exit(raw, 0)) < 0 ||
         (r = sd_bus_add_filter(raw, &slot, on_message, self)) < 0) {
         throw failure(-r, "cannot serve a direct connection");
     }

@@ -445,6 +445,21 @@ TEST_F(DirectTest, APeerThatDoesNotReadItsAnswersIsNotReadEither) {
     EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
 }
 
+// Such a peer does not hold the daemon's shutdown either: its answers are
+// dropped, not flushed (sd-bus would wait for the peer to read them).
+TEST_F(DirectTest, APeerThatDoesNotReadDoesNotHoldTheShutdown) {
+    world->start_daemon();
+    RawPeer peer(world->direct_socket());
+    ASSERT_TRUE(peer.handshake());
+    std::string calls;
+    for (std::uint32_t serial = 1; calls.size() < (std::size_t{4} << 20U); ++serial) {
+        calls += method_call(serial, "/io/apitoken1", "org.freedesktop.DBus.Introspectable",
+                             "Introspect");
+    }
+    peer.push(calls);
+    EXPECT_EQ(world->stop_daemon(), 0) << "SIGTERM did not end the daemon\n" << world->daemon_log();
+}
+
 // What one uid's messages under way hold is bounded in all (8 MiB), not
 // only per message: a third message of 3.5 MiB that never ends closes its
 // connection at once, long before the idle timeout.
