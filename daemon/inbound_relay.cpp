@@ -1,6 +1,8 @@
 #include "daemon/inbound_relay.hpp"
 
 #include <fcntl.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -50,7 +52,7 @@ InboundRelay::InboundRelay(sd_event* event, int peer_fd, Limits limits, std::spa
     }
     post_source_.reset(post);
     if (r >= 0) {
-        wait_for(nullptr); // nothing until attach()
+        wait_for(Wait::Nothing); // until attach()
     }
     if (r < 0) {
         peer_source_.reset();
@@ -83,16 +85,24 @@ int InboundRelay::take_bus_output() noexcept {
 
 void InboundRelay::attach(sd_bus* bus) {
     bus_ = bus;
-    wait_for(peer_source_.get());
+    wait_for(Wait::Peer);
 }
 
 void InboundRelay::dispatched() {
     in_flight_ = false;
 } // on_post carries on
 
-int InboundRelay::on_peer(sd_event_source* /*source*/, int /*fd*/, std::uint32_t /*revents*/,
+// Also while the relay is held back (no EPOLLIN then): a peer that hung
+// up is closed at once. Its socket stays in sd-bus's hands too, and sd-bus,
+// with nothing to write, would be woken by the hang-up on every iteration.
+int InboundRelay::on_peer(sd_event_source* /*source*/, int /*fd*/, std::uint32_t revents,
                           void* userdata) {
-    static_cast<InboundRelay*>(userdata)->read_peer();
+    auto& self = *static_cast<InboundRelay*>(userdata);
+    if (self.reading_) {
+        self.read_peer();
+    } else if ((revents & (EPOLLHUP | EPOLLERR)) != 0) {
+        self.close();
+    }
     return 0;
 }
 
@@ -130,25 +140,28 @@ void InboundRelay::read_peer() {
 void InboundRelay::advance() {
     while (!closed_) {
         if (!send_approved()) {
-            wait_for(writable_source_.get());
+            wait_for(Wait::Writable);
             return;
         }
         if (approved_ == pending_.size()) {
             std::string().swap(pending_); // an idle connection keeps no buffer
             sent_ = 0;
             approved_ = 0;
-            wait_for(peer_source_.get());
+            wait_for(Wait::Peer);
             return;
         }
         if (!may_pass_more()) {
-            wait_for(post_source_.get());
+            wait_for(Wait::Post);
             return;
         }
         const InboundFraming::Step step =
             framing_.step(std::span<const char>(pending_).subspan(approved_));
+        // Told before the verdict counts: what is accounted is given back
+        // at reap, whatever ends the connection.
         const auto held = static_cast<std::int64_t>(framing_.partial_message_bytes());
         const std::int64_t delta = held - std::exchange(accounted_, held);
-        if (framing_.verdict() != InboundFraming::Verdict::Ok || (delta != 0 && !account_(delta))) {
+        const bool within = delta == 0 || account_(delta);
+        if (framing_.verdict() != InboundFraming::Verdict::Ok || !within) {
             close();
             return;
         }
@@ -159,6 +172,9 @@ void InboundRelay::advance() {
 }
 
 bool InboundRelay::may_pass_more() {
+    if (in_flight_ && bus_took_everything()) {
+        in_flight_ = false; // read and dropped: sd-bus drops some invalid messages unseen
+    }
     if (bus_ == nullptr || in_flight_) {
         return false;
     }
@@ -171,6 +187,15 @@ bool InboundRelay::may_pass_more() {
     std::uint64_t unread = 0;
     return !framing_.in_messages() || sd_bus_get_n_queued_write(bus_, &unread) < 0 ||
            unread < limits_.max_unread_replies;
+}
+
+// Nothing left in the socketpair and nothing read but not dispatched: the
+// message that went on is sd-bus's past, whether its filter saw it or not.
+bool InboundRelay::bus_took_everything() const {
+    int unread = 0;
+    std::uint64_t queued = 0;
+    return bus_ != nullptr && ::ioctl(relay_fd_, SIOCOUTQ, &unread) == 0 && unread == 0 &&
+           sd_bus_get_n_queued_read(bus_, &queued) >= 0 && queued == 0;
 }
 
 bool InboundRelay::send_approved() {
@@ -192,18 +217,25 @@ bool InboundRelay::send_approved() {
     return true;
 }
 
-// Exactly one of the three sources on (none: `source` null).
-void InboundRelay::wait_for(sd_event_source* source) {
-    for (sd_event_source* s : {peer_source_.get(), writable_source_.get(), post_source_.get()}) {
-        sd_event_source_set_enabled(s, s == source ? SD_EVENT_ON : SD_EVENT_OFF);
-    }
+// What wakes the relay next. The peer's socket is watched throughout (for
+// its bytes only when waiting for them, else for a hang-up).
+void InboundRelay::wait_for(Wait what) {
+    reading_ = what == Wait::Peer;
+    sd_event_source_set_io_events(peer_source_.get(),
+                                  reading_ ? static_cast<std::uint32_t>(EPOLLIN) : 0U);
+    sd_event_source_set_enabled(peer_source_.get(),
+                                what == Wait::Nothing ? SD_EVENT_OFF : SD_EVENT_ON);
+    sd_event_source_set_enabled(writable_source_.get(),
+                                what == Wait::Writable ? SD_EVENT_ON : SD_EVENT_OFF);
+    sd_event_source_set_enabled(post_source_.get(),
+                                what == Wait::Post ? SD_EVENT_ON : SD_EVENT_OFF);
 }
 
 void InboundRelay::close() {
     if (std::exchange(closed_, true)) {
         return;
     }
-    wait_for(nullptr);
+    wait_for(Wait::Nothing);
     on_close_();
 }
 

@@ -23,10 +23,11 @@ namespace apitoken::daemon {
 //    says the handshake is done (a BEGIN sd-bus refused would otherwise
 //    leave the framing counting message lengths that sd-bus does not);
 //  - then one message at a time: the next only once sd-bus dispatched the
-//    one before and has fewer than `max_unread_replies` replies the peer
-//    has not read (a peer that never reads cannot make sd-bus queue
-//    replies without bound, as dbus-daemon's max_outgoing_bytes prevented).
-// Held back, the peer is not read: the kernel's socket buffers push back.
+//    one before (or read and dropped it) and has fewer than
+//    `max_unread_replies` replies the peer has not read (a peer that never reads cannot make sd-bus
+//    queue replies without bound, as dbus-daemon's max_outgoing_bytes prevented).
+// Held back, the peer is not read (the kernel's socket buffers push back),
+// only watched for a hang-up.
 // It closes the connection (through `on_close`) at a message too large or
 // not D-Bus, when `account` refuses the bytes of a message under way, at end
 // of file or on an error. Descriptors passed by the peer are dropped by the
@@ -71,7 +72,9 @@ private:
     void advance();
     [[nodiscard]] bool may_pass_more();
     [[nodiscard]] bool send_approved(); // false: the socketpair is full
-    void wait_for(sd_event_source* source);
+    [[nodiscard]] bool bus_took_everything() const;
+    enum class Wait { Nothing, Peer, Writable, Post };
+    void wait_for(Wait what);
     void close();
 
     int peer_fd_ = -1;
@@ -95,6 +98,7 @@ private:
     ipc::EventSourcePtr peer_source_;
     ipc::EventSourcePtr writable_source_;
     ipc::EventSourcePtr post_source_; // while held back: after each dispatch
+    bool reading_ = false;            // the peer's bytes are wanted (else only its hang-up)
     bool closed_ = false;
 };
 

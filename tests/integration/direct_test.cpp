@@ -266,7 +266,7 @@ TEST_F(DirectTest, AConnectionThatNeverFinishesItsHandshakeIsClosed) {
 // A D-Bus method call without arguments, little endian, as bytes: what a
 // hostile peer writes by hand.
 std::string method_call(std::uint32_t serial, const std::string& path, const std::string& interface,
-                        const std::string& member) {
+                        const std::string& member, std::uint32_t unix_fds = 0) {
     std::string fields;
     const auto pad = [](std::string& bytes, std::size_t base, std::size_t alignment) {
         while ((base + bytes.size()) % alignment != 0) {
@@ -285,6 +285,11 @@ std::string method_call(std::uint32_t serial, const std::string& path, const std
     field('\1', 'o', path);
     field('\2', 's', interface);
     field('\3', 's', member);
+    if (unix_fds > 0) { // claims descriptors that never come: sd-bus drops the message
+        pad(fields, 16, 8);
+        fields += std::string{'\x09', '\1', 'u', '\0'};
+        fields.append(reinterpret_cast<const char*>(&unix_fds), 4);
+    }
     std::string message{'l', '\1', '\0', '\1'};
     const std::uint32_t body = 0;
     const auto fields_length = static_cast<std::uint32_t>(fields.size());
@@ -458,6 +463,41 @@ TEST_F(DirectTest, APeerThatDoesNotReadDoesNotHoldTheShutdown) {
     }
     peer.push(calls);
     EXPECT_EQ(world->stop_daemon(), 0) << "SIGTERM did not end the daemon\n" << world->daemon_log();
+}
+
+// The daemon's descriptors: four per direct connection.
+std::size_t open_descriptors(pid_t pid) {
+    const std::filesystem::path fds = "/proc/" + std::to_string(pid) + "/fd";
+    return static_cast<std::size_t>(std::distance(std::filesystem::directory_iterator(fds),
+                                                  std::filesystem::directory_iterator()));
+}
+
+// A message sd-bus reads and drops without telling anyone (one that claims
+// descriptors it does not carry) neither stalls the connection (the next
+// call is answered) nor, once the peer hangs up while the relay waits,
+// keeps the connection (and sd-bus, woken by the hang-up again and again)
+// until the idle timeout: it is closed at once.
+TEST_F(DirectTest, AMessageSdBusDropsUnseenNeitherStallsNorOutlivesItsPeer) {
+    world->start_daemon();
+    const pid_t daemon = world->daemon_pid();
+    const std::size_t before = open_descriptors(daemon);
+    const std::string dropped = method_call(1, "/", "org.freedesktop.DBus.Peer", "Ping", 1);
+    {
+        RawPeer peer(world->direct_socket());
+        ASSERT_TRUE(peer.handshake(dropped + ping(2)));
+        const std::string reply = peer.read(16, std::chrono::seconds(30));
+        ASSERT_GE(reply.size(), 16U) << "the call after a dropped message was not answered";
+        EXPECT_EQ(reply[1], '\2');
+        peer.push(dropped);
+    } // hangs up
+    bool freed = false;
+    for (int i = 0; i < 300 && !freed; ++i) {
+        freed = open_descriptors(daemon) <= before;
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_TRUE(freed) << "the connection outlived its peer: " << open_descriptors(daemon)
+                       << " descriptors, " << before << " before";
+    EXPECT_TRUE(world->call_direct(world->alice, {"list", ""}).ok()) << world->daemon_log();
 }
 
 // What one uid's messages under way hold is bounded in all (8 MiB), not
