@@ -1,8 +1,11 @@
 // Measures one authentication end to end (service -> libpam -> pam_apitoken.so
-// -> bus -> apitokend -> store + Argon2id -> back) against its physical limit,
-// measured the same way on the same machine in the same run:
+// -> bus or direct socket -> apitokend -> store + Argon2id -> back) against
+// its physical limit, measured the same way on the same machine in the same
+// run:
 //  - raw crypto_pwhash_str_verify at the daemon's parameters,
-//  - a raw sd-bus round trip (connect, call, close) into apitokend,
+//  - a raw sd-bus round trip (connect, call, close) through the bus to a
+//    trivial service, and one over a Unix socket to a trivial sd-bus peer
+//    (connect, no Hello, Peer.Ping, close),
 //  - the same libpam path with pam_permit.so in place of pam_apitoken.so.
 // Successful, wrong-secret and malformed tokens, 1 to 16 concurrent clients,
 // stores of 1k and 1M tokens, and libsodium's INTERACTIVE hashing level.
@@ -182,16 +185,24 @@ private:
         // The first success may re-hash the token (parameters changed); do
         // it alone, before any timing.
         for (const RealToken* token : {&real_, &limited_}) {
-            const int rc =
-                pam_login({kApitokenService, token->user.c_str(), token->text.c_str(), "prime"});
-            if (rc != PAM_SUCCESS) {
-                throw std::runtime_error(
-                    std::string("the real ") + (token->max_uses != 0 ? "use-limited " : "") +
-                    "token did not authenticate (PAM code " + std::to_string(rc) +
-                    "); apitokend's log:\n" + world_.daemon_log());
-            }
+            expect_success(kApitokenService, *token, "");
         }
+        // The direct rows must not time the bus by falling back to it.
+        world_.without_bus([this] {
+            expect_success(kDirectService, real_, " over the direct socket");
+            return 0;
+        });
         return ready;
+    }
+
+    void expect_success(const char* service, const RealToken& token, const char* how) {
+        const int rc = pam_login({service, token.user.c_str(), token.text.c_str(), "prime"});
+        if (rc != PAM_SUCCESS) {
+            throw std::runtime_error(
+                std::string("the real ") + (token.max_uses != 0 ? "use-limited " : "") +
+                "token did not authenticate" + how + " (PAM code " + std::to_string(rc) +
+                "); apitokend's log:\n" + world_.daemon_log());
+        }
     }
 
     Operation operation(Load load, const std::string& hash) {
@@ -201,9 +212,18 @@ private:
             return
                 [&hash, this](std::size_t, std::uint64_t) { return raw_verify(hash, real_.text); };
         case Load::BusPing: return [](std::size_t, std::uint64_t) { return raw_bus_ping(); };
+        case Load::DirectPing:
+            return [address = world_.direct_peer_address()](std::size_t, std::uint64_t) {
+                return raw_direct_ping(address);
+            };
         case Load::BusAuthenticate:
             return [this, run](std::size_t client, std::uint64_t sequence) {
                 return bus_authenticate(real_.user, real_.text, rhost_for(run, client, sequence));
+            };
+        case Load::DirectAuthenticate:
+            return [this, run](std::size_t client, std::uint64_t sequence) {
+                return direct_authenticate(real_.user, real_.text,
+                                           rhost_for(run, client, sequence));
             };
         case Load::PamPermit: return pam_operation(kPermitService, real_.user, real_.text, run);
         case Load::RawWrite:
@@ -211,6 +231,7 @@ private:
                 return durable_write_.consume(rhost_for(run, client, sequence));
             };
         case Load::Success: return pam_operation(kApitokenService, real_.user, real_.text, run);
+        case Load::DirectSuccess: return pam_operation(kDirectService, real_.user, real_.text, run);
         case Load::LimitedSuccess:
             return pam_operation(kApitokenService, limited_.user, limited_.text, run);
         case Load::WrongSecret:
@@ -259,10 +280,11 @@ std::vector<Scenario> full_plan(const BenchConfig& config) {
     const std::vector<Load> e2e{Load::Success, Load::WrongSecret, Load::Malformed};
     // The use-limited token and its durable write: with the limits, next to
     // the loads they compare with (round robin keeps them seconds apart).
+    // The direct path too, each load beside its bus counterpart.
     const std::vector<Load> with_limits{
-        Load::RawVerify,      Load::BusPing,     Load::BusAuthenticate,
-        Load::PamPermit,      Load::RawWrite,    Load::Success,
-        Load::LimitedSuccess, Load::WrongSecret, Load::Malformed};
+        Load::RawVerify,          Load::BusPing,        Load::DirectPing,  Load::BusAuthenticate,
+        Load::DirectAuthenticate, Load::PamPermit,      Load::RawWrite,    Load::Success,
+        Load::DirectSuccess,      Load::LimitedSuccess, Load::WrongSecret, Load::Malformed};
     std::vector<Load> interactive{Load::RawVerify};
     interactive.insert(interactive.end(), e2e.begin(), e2e.end());
     return {

@@ -10,7 +10,7 @@ namespace apitoken::bench {
 namespace {
 
 constexpr int kScenarioWidth = 16;
-constexpr int kLoadWidth = 18;
+constexpr int kLoadWidth = 20;
 constexpr int kRateWidth = 8;
 constexpr int kLatencyWidth = 9;
 constexpr int kGroupWidth = kRateWidth + 2 * kLatencyWidth;
@@ -88,10 +88,13 @@ const char* load_name(Load load) {
     switch (load) {
     case Load::RawVerify: return "raw verify";
     case Load::BusPing: return "raw bus ping";
+    case Load::DirectPing: return "raw direct ping";
     case Load::BusAuthenticate: return "bus authenticate";
+    case Load::DirectAuthenticate: return "direct authenticate";
     case Load::PamPermit: return "pam_permit";
     case Load::RawWrite: return "raw durable write";
     case Load::Success: return "success";
+    case Load::DirectSuccess: return "direct success";
     case Load::LimitedSuccess: return "limited success";
     case Load::WrongSecret: return "wrong secret";
     case Load::Malformed: return "malformed";
@@ -211,7 +214,8 @@ void Results::print_errors() const {
             const auto& [scenario, load, clients] = key;
             std::cout << "unexpected outcome: " << scenario << ", " << load_name(load) << ", "
                       << clients_label(clients) << ": " << count << " x code " << code
-                      << " (PAM return code, or -errno for the raw bus ping)\n";
+                      << " (PAM return code, -errno for the raw pings, 2 for a direct\n"
+                         "  authenticate that fell back to the bus)\n";
         }
     }
 }

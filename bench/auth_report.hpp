@@ -12,21 +12,26 @@
 
 namespace apitoken::bench {
 
-// What is run against the world. RawVerify, BusPing and PamPermit are the
-// physical limit; Success, WrongSecret and Malformed go through libpam,
-// pam_apitoken.so, the bus and apitokend. BusAuthenticate is the module's
-// bus call without libpam: it splits an authentication's time into what
-// apitokend adds to a bus round trip and what the PAM side adds.
-// LimitedSuccess is Success with a token that has a use limit (never
-// reached), whose every use apitokend counts durably before answering;
-// RawWrite is that durable write alone (TokenStore::consume_use).
+// What is run against the world. RawVerify, BusPing, DirectPing and
+// PamPermit are the physical limit; Success, WrongSecret and Malformed go
+// through libpam, pam_apitoken.so (bus_only), the bus and apitokend, and
+// DirectSuccess the same way over apitokend's direct socket instead of the
+// bus. BusAuthenticate and DirectAuthenticate are the module's call without
+// libpam: they split an authentication's time into what apitokend adds to a
+// round trip and what the PAM side adds. LimitedSuccess is Success with a
+// token that has a use limit (never reached), whose every use apitokend
+// counts durably before answering; RawWrite is that durable write alone
+// (TokenStore::consume_use).
 enum class Load {
     RawVerify,
     BusPing,
+    DirectPing,
     BusAuthenticate,
+    DirectAuthenticate,
     PamPermit,
     RawWrite,
     Success,
+    DirectSuccess,
     LimitedSuccess,
     WrongSecret,
     Malformed

@@ -26,6 +26,13 @@ constexpr long kBaseRssKib = 64L * 1024; // plus the hashing memory of the pool
 // a memory-bound 64 MiB hash on a shared machine: 70-100 ms from one run to
 // the next for the very same raw verify.)
 constexpr double kMinHashBoundRatio = 0.9;
+// Issue 18, the direct socket, as ratios to figures of the same run: its
+// e2e p50 against its own physical limit, its rate and p50 against the bus
+// path's, and what apitokend itself adds to a direct round trip.
+constexpr double kMaxDirectLatencyRatio = 1.3;
+constexpr double kMinDirectRateRatio = 1.6; // with kHeadlineClients
+constexpr double kMaxDirectP50Ratio = 0.6;
+constexpr double kMaxDirectDaemonShareUs = 100;
 
 std::string fixed(double value, int precision) {
     std::ostringstream out;
@@ -54,12 +61,37 @@ TargetRow rss_row(std::string label, const ScenarioMemory& memory,
     return {std::move(label), mib(peak), "<= " + mib(limit), peak <= limit};
 }
 
-// e2e p50 over the sum of what it cannot avoid, all with one client.
-double latency_ratio(const Results& results, const std::string& scenario) {
+// e2e p50 over the sum of what it cannot avoid, all with one client: on
+// the bus (Success, BusPing) or the direct socket (DirectSuccess, DirectPing).
+double latency_ratio(const Results& results, const std::string& scenario, Load e2e, Load ping) {
     const double limit = results.at(scenario, Load::PamPermit, 1).p50_us() +
                          results.at(scenario, Load::RawVerify, 1).p50_us() +
-                         results.at(scenario, Load::BusPing, 1).p50_us();
-    return results.at(scenario, Load::Success, 1).p50_us() / limit;
+                         results.at(scenario, ping, 1).p50_us();
+    return results.at(scenario, e2e, 1).p50_us() / limit;
+}
+
+// What apitokend adds to a direct round trip besides the hash (1 client,
+// p50): direct authenticate - raw direct ping - raw verify.
+double direct_daemon_share_us(const Results& results, const std::string& scenario) {
+    const auto p50 = [&](Load load) { return results.at(scenario, load, 1).p50_us(); };
+    return p50(Load::DirectAuthenticate) - p50(Load::DirectPing) - p50(Load::RawVerify);
+}
+
+std::vector<TargetRow> direct_targets(const Results& results, const std::string& small) {
+    const std::size_t n = kHeadlineClients;
+    const auto rate = [&](Load load) { return results.at(small, load, n).per_second(); };
+    const auto p50 = [&](Load load) { return results.at(small, load, 1).p50_us(); };
+    return {
+        at_most("direct: p50 e2e / (pam_permit + verify + ping)",
+                latency_ratio(results, small, Load::DirectSuccess, Load::DirectPing),
+                kMaxDirectLatencyRatio, "", 2),
+        at_least("direct / bus success auth/s, " + std::to_string(n) + " clients",
+                 rate(Load::DirectSuccess) / rate(Load::Success), kMinDirectRateRatio, "", 2),
+        at_most("direct / bus success p50, 1 client", p50(Load::DirectSuccess) / p50(Load::Success),
+                kMaxDirectP50Ratio, "", 2),
+        at_most("direct: apitokend's share (auth - ping - verify)",
+                direct_daemon_share_us(results, small), kMaxDirectDaemonShareUs, " us", 0),
+    };
 }
 
 } // namespace
@@ -76,13 +108,14 @@ std::vector<TargetRow> targets(const Results& results, const ScenarioNames& name
     };
     const auto p50 = [&](Load load) { return results.at(names.small, load, 1).p50_us(); };
     const std::string& small = names.small;
-    return {
+    std::vector<TargetRow> rows{
         at_least("success auth/s, " + n_clients + ", " + small, rate(small, Load::Success, n),
                  kMinSuccessPerSecond, " /s", 0),
         at_most("success p50, 1 client, " + small, p50(Load::Success) / 1000, kMaxSingleClientP50Ms,
                 " ms", 3),
-        at_most("p50 e2e / (pam_permit + verify + bus ping)", latency_ratio(results, small),
-                kMaxLatencyRatio, "", 2),
+        at_most("p50 e2e / (pam_permit + verify + bus ping)",
+                latency_ratio(results, small, Load::Success, Load::BusPing), kMaxLatencyRatio, "",
+                2),
         at_least("success auth/s " + names.large + " / " + small + ", " + n_clients,
                  rate(names.large, Load::Success, n) / rate(small, Load::Success, n),
                  kMinScaleRatio, "", 3),
@@ -99,6 +132,9 @@ std::vector<TargetRow> targets(const Results& results, const ScenarioNames& name
         rss_row("interactive: apitokend peak RSS", results.memory(names.interactive),
                 store::HashParams::interactive()),
     };
+    const auto direct = direct_targets(results, small);
+    rows.insert(rows.end(), direct.begin(), direct.end());
+    return rows;
 }
 
 void print_latency_parts(const Results& results, const std::string& scenario) {
@@ -111,7 +147,17 @@ void print_latency_parts(const Results& results, const std::string& scenario) {
               << us(p50(Load::BusAuthenticate) - p50(Load::BusPing))
               << " (bus authenticate - raw bus ping), and libpam with the module "
               << us(p50(Load::Success) - p50(Load::BusAuthenticate))
-              << " (success - bus authenticate)\n";
+              << " (success - bus authenticate)\n"
+              << "direct socket, 1 client, " << scenario << ": e2e p50 "
+              << us(p50(Load::DirectSuccess)) << " vs pam_permit " << us(p50(Load::PamPermit))
+              << " + raw verify " << us(p50(Load::RawVerify)) << " + raw direct ping "
+              << us(p50(Load::DirectPing)) << "\n"
+              << "  of which apitokend's own share "
+              << us(direct_daemon_share_us(results, scenario))
+              << " (direct authenticate - raw direct ping - raw verify), and libpam with the "
+                 "module "
+              << us(p50(Load::DirectSuccess) - p50(Load::DirectAuthenticate))
+              << " (direct success - direct authenticate)\n";
 }
 
 void print_use_limit_cost(const Results& results, const std::string& scenario,

@@ -18,11 +18,12 @@ struct ScenarioNames {
     std::string interactive; // INTERACTIVE hashing, the small store
 };
 
-// The targets for this 2-core machine, each with its figure from
+// The issues' targets for this 2-core machine, each with its figure from
 // `results`, plus two of ours for the INTERACTIVE level.
 [[nodiscard]] std::vector<TargetRow> targets(const Results& results, const ScenarioNames& names);
 
-// "e2e p50 ... vs pam_permit ... + raw verify ... + raw bus ping ..."
+// "e2e p50 ... vs pam_permit ... + raw verify ... + raw bus ping ...", then
+// the same over the direct socket, with apitokend's share of each.
 void print_latency_parts(const Results& results, const std::string& scenario);
 
 // The use-limited token's figures next to the unlimited one's, their ratio,

@@ -13,9 +13,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::array kAllLoads{Load::RawVerify,      Load::BusPing,     Load::BusAuthenticate,
-                               Load::PamPermit,      Load::RawWrite,    Load::Success,
-                               Load::LimitedSuccess, Load::WrongSecret, Load::Malformed};
+constexpr std::array kAllLoads{
+    Load::RawVerify,          Load::BusPing,        Load::DirectPing,  Load::BusAuthenticate,
+    Load::DirectAuthenticate, Load::PamPermit,      Load::RawWrite,    Load::Success,
+    Load::DirectSuccess,      Load::LimitedSuccess, Load::WrongSecret, Load::Malformed};
 
 // Small enough for a ctest smoke test under ASan+UBSan; its figures mean little.
 BenchConfig quick_config() {
@@ -28,9 +29,13 @@ constexpr const char* kDescription =
     "and 16 concurrent clients next to the physical limit (raw Argon2id verify, raw\n"
     "sd-bus round trip, pam_permit.so in place of pam_apitoken.so), for stores of\n"
     "1k and 1M tokens and at libsodium's INTERACTIVE hashing level, then the ratios\n"
-    "and targets. With 1k tokens also a token with a use limit (counted durably at\n"
-    "each use, as a one-time token's one use is) next to the unlimited one, and that\n"
-    "durable write alone. Needs root (exits 77 otherwise). Takes about five minutes.";
+    "and targets. The bus rows force the bus (module option bus_only); with 1k\n"
+    "tokens the same authentication also goes over apitokend's direct socket\n"
+    "(direct authenticate, direct success), next to its own limit (raw direct ping:\n"
+    "connect, Peer.Ping to a trivial sd-bus peer without Hello, close). With 1k\n"
+    "tokens also a token with a use limit (counted durably at each use, as a\n"
+    "one-time token's one use is) next to the unlimited one, and that durable write\n"
+    "alone. Needs root (exits 77 otherwise). Takes about seven minutes.";
 
 // "raw bus ping" -> "raw-bus-ping", the names --only takes.
 std::map<std::string, Load> loads_by_option_name() {

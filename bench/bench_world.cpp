@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace apitoken::bench {
 namespace {
@@ -15,9 +17,14 @@ namespace {
 // does its bookkeeping on every failure, as in production.
 constexpr const char* kThrottleConfig = "throttle_max_failures = 1000\n";
 
-std::string config_text(const store::HashParams& params) {
+// The direct socket is in the world's directory, never /run/apitoken (the
+// harness also passes it as APITOKEN_SOCKET; the file says it too, so that
+// the configuration read alone describes the bench's daemon).
+std::string config_text(const store::HashParams& params,
+                        const std::filesystem::path& direct_socket) {
     return std::string(kThrottleConfig) + "argon2_time_cost = " + std::to_string(params.opslimit) +
-           "\nargon2_memory_kib = " + std::to_string(params.memlimit / 1024) + "\n";
+           "\nargon2_memory_kib = " + std::to_string(params.memlimit / 1024) +
+           "\ndirect_socket = " + direct_socket.string() + "\n";
 }
 
 // "VmHWM:    1234 kB" -> 1234; -1 when the line is missing.
@@ -32,7 +39,10 @@ long status_field_kib(const std::string& status_text, const std::string& field) 
 } // namespace
 
 BenchWorld::BenchWorld() {
-    world_.write_pam_service(kApitokenService, "auth required " APITOKEN_PAM_MODULE "\n");
+    // The bus rows keep measuring the bus: the module tries the direct
+    // socket first unless told not to.
+    world_.write_pam_service(kApitokenService, "auth required " APITOKEN_PAM_MODULE " bus_only\n");
+    world_.write_pam_service(kDirectService, "auth required " APITOKEN_PAM_MODULE "\n");
     world_.write_pam_service(kPermitService, "auth required " APITOKEN_PAM_PERMIT "\n");
     // libpam reads "other" at every pam_start, for the stacks a service
     // leaves out, and logs an error when it is missing; an empty one costs
@@ -52,6 +62,9 @@ void BenchWorld::point_pam_here() const {
             ::setenv(entry.substr(0, eq).c_str(), entry.substr(eq + 1).c_str(), 1);
         }
     }
+    // The module and ipc::Client find the bench daemon's direct socket here.
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): single-threaded here
+    ::setenv("APITOKEN_SOCKET", world_.direct_socket().c_str(), 1);
     // The harness's level 2 prints every pam_syslog line: a benchmark would
     // time its own terminal.
     // NOLINTNEXTLINE(concurrency-mt-unsafe): single-threaded here
@@ -63,7 +76,7 @@ DaemonStart BenchWorld::start_daemon(std::size_t tokens, const store::HashParams
     stop_daemon();
     DaemonStart start;
     start.fill = fill_state_dir(world_.state_dir(), tokens, real, params, world_.daemon_user.uid);
-    world_.set_config(config_text(params));
+    world_.set_config(config_text(params, world_.direct_socket()));
     const auto begin = std::chrono::steady_clock::now();
     world_.start_daemon();
     running_ = true;
@@ -77,6 +90,24 @@ void BenchWorld::stop_daemon() {
         throw std::runtime_error("apitokend did not stop cleanly:\n" + world_.daemon_log());
     }
     running_ = false;
+}
+
+int BenchWorld::without_bus(const std::function<int()>& call) const {
+    // Puts the bus back however `call` ends.
+    struct Restore {
+        std::string address;
+        explicit Restore(std::string bus) : address(std::move(bus)) {}
+        Restore(const Restore&) = delete;
+        Restore& operator=(const Restore&) = delete;
+        Restore(Restore&&) = delete;
+        Restore& operator=(Restore&&) = delete;
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): no client thread runs
+        ~Restore() { ::setenv("DBUS_SYSTEM_BUS_ADDRESS", address.c_str(), 1); }
+    } restore{world_.bus_address()};
+    const std::string nowhere = "unix:path=" + (world_.dir() / "no-bus-here").string();
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): no client thread runs
+    ::setenv("DBUS_SYSTEM_BUS_ADDRESS", nowhere.c_str(), 1);
+    return call();
 }
 
 DaemonMemory BenchWorld::daemon_memory() const {

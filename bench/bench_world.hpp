@@ -1,19 +1,23 @@
 #pragma once
 
+#include "bench/direct_peer.hpp"
 #include "bench/echo_service.hpp"
 #include "bench/store_fill.hpp"
 #include "store/token_hash.hpp"
 #include "tests/integration/test_world.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <vector>
 
 namespace apitoken::bench {
 
-// PAM services of the world: the module under test alone, and pam_permit
-// alone (what libpam and pam_wrapper cost by themselves).
+// PAM services of the world: the module under test alone, over the bus
+// (bus_only) or as configured by default (the direct socket first), and
+// pam_permit alone (what libpam and pam_wrapper cost by themselves).
 inline constexpr const char* kApitokenService = "bench-apitoken";
+inline constexpr const char* kDirectService = "bench-direct";
 inline constexpr const char* kPermitService = "bench-permit";
 
 // apitokend's memory, from /proc/PID/status.
@@ -48,12 +52,19 @@ public:
     [[nodiscard]] pid_t daemon_pid() const { return world_.daemon_pid(); }
     // The user whose token authenticates: known to the daemon through NSS.
     [[nodiscard]] const testing::TestUser& user() const { return world_.alice; }
+    // The raw direct ping's peer, in the world's directory.
+    [[nodiscard]] std::string direct_peer_address() const { return peer_.address(); }
+    // `call`'s outcome with the system bus out of reach, so that a client
+    // that would fall back to it fails instead: proof that it went direct.
+    // Only while no client thread runs (it changes the environment).
+    int without_bus(const std::function<int()>& call) const;
 
 private:
     void point_pam_here() const;
 
     testing::TestWorld world_;
     EchoService echo_{world_.bus_address()};
+    DirectPeer peer_{world_.dir() / "peer-socket"};
     bool running_ = false;
 };
 

@@ -179,7 +179,10 @@ int run_status(ipc::Client& client, const GlobalOptions& global) {
                            status.token_count_known ? json(status.token_count) : json(nullptr)},
                           {"max_lifetime_seconds",
                            status.max_lifetime == 0 ? json(nullptr) : json(status.max_lifetime)},
-                          {"fleet", fleet_json(status.fleet)}}
+                          {"fleet", fleet_json(status.fleet)},
+                          {"connection", client.direct() ? "direct" : "bus"},
+                          {"direct_socket",
+                           client.direct() ? json(client.direct_socket()) : json(nullptr)}}
                          .dump(2)
                   << '\n';
         return kExitOk;
@@ -192,6 +195,10 @@ int run_status(ipc::Client& client, const GlobalOptions& global) {
               << "max lifetime:  "
               << (status.max_lifetime == 0 ? std::string("unlimited")
                                            : exact_span_text(status.max_lifetime))
+              << '\n'
+              << "connection:    "
+              << (client.direct() ? "direct socket " + client.direct_socket()
+                                  : std::string("system bus"))
               << '\n'
               << fleet_text(fleet_json(status.fleet));
     return kExitOk;

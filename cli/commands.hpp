@@ -13,6 +13,10 @@ namespace apitoken::cli {
 
 struct GlobalOptions {
     bool json = false;
+    bool bus_only = false; // the system bus even where the direct socket is
+    [[nodiscard]] ipc::Client::Transport transport() const noexcept {
+        return bus_only ? ipc::Client::Transport::BusOnly : ipc::Client::Transport::DirectFirst;
+    }
 };
 
 struct CreateOptions {

@@ -193,7 +193,7 @@ int run_scan(const GlobalOptions& global, const ScanOptions& options,
         outcome.live_found = !sightings.empty();
     } else if (!sightings.empty()) {
         // Connected only now: a long scan must not eat the call's deadline.
-        ipc::Client client(call_timeout);
+        ipc::Client client(call_timeout, global.transport());
         outcome.daemon_failed = !look_up(client, sightings, verdicts);
         if (!outcome.daemon_failed && options.revoke) {
             outcome.daemon_failed = !revoke(client, sightings, verdicts);

@@ -192,7 +192,7 @@ int dispatch(CLI::App& app, Arguments& a) {
     if (name == "scan") { // connects only once the scan found tokens
         return run_scan(a.global, a.scan, kCallTimeout);
     }
-    Client client(kCallTimeout);
+    Client client(kCallTimeout, a.global.transport());
     if (name == "create") {
         return create_command(client, *command, a);
     }
@@ -228,6 +228,9 @@ int run(int argc, char** argv) {
     app.fallthrough(); // --json may follow the subcommand
     Arguments a;
     app.add_flag("--json", a.global.json, "machine-readable output (JSON, RFC 3339 times)");
+    app.add_flag("--bus-only", a.global.bus_only,
+                 "talk to apitokend over the system bus only, not its direct socket "
+                 "(/run/apitoken/socket, or $APITOKEN_SOCKET); `status` says which was used");
     define_commands(app, a);
     try {
         app.parse(argc, argv);

@@ -285,16 +285,23 @@ void Authenticator::start_early_hash(const PendingPtr& pending) {
     const Pending& p = *pending;
     if (p.target && !p.hash.empty() && p.hashing == Hashing::NotStarted &&
         !throttle_.any_blocked_for(p.user(), Throttle::Clock::now())) {
-        static_cast<void>(verify_off_thread(pending, std::nullopt));
+        static_cast<void>(start_verify(pending, std::nullopt));
     }
 }
 
-// In the caller's lane, or (no lane) at once on an idle worker; false when
-// the runner has no room. The work step holds a plain pointer: `done` keeps
-// the request (and the bus message inside its reply) alive, and releases it
-// on the loop thread.
-bool Authenticator::verify_off_thread(const PendingPtr& pending,
-                                      const std::optional<HashLane>& lane) {
+// A hash this cheap (the default is 64 KiB) may run on the loop thread
+// when the workers have nothing to do (HashRunner::run_here_if_idle); a
+// costlier one (libsodium's INTERACTIVE is 64 MiB) always goes to a worker.
+// The rule depends on the configuration only, never on the token, so a
+// known and an unknown token take the same way.
+constexpr std::size_t kMaxMemlimitHere = std::size_t{1} << 20U;
+
+// In the caller's lane, or (no lane) at once on an idle worker; for a known
+// caller and a cheap hash, here when the workers are idle (then Done on
+// return, and the caller finishes). False when the runner has no room. The
+// work step holds a plain pointer: `done` keeps the request (and the bus
+// message inside its reply) alive, and releases it on the loop thread.
+bool Authenticator::start_verify(const PendingPtr& pending, const std::optional<HashLane>& lane) {
     HashRunner::Step work = [p = pending.get()] {
         try {
             p->verify();
@@ -303,6 +310,11 @@ bool Authenticator::verify_off_thread(const PendingPtr& pending,
         }
         p->token = store::SecretBuffer(); // wiped now, not when the reply is sent
     };
+    if (lane && !pending->jenkins && pending->params.memlimit <= kMaxMemlimitHere &&
+        hashing_.run_here_if_idle(work)) {
+        take_hash_result(*pending);
+        return true;
+    }
     HashRunner::Step done = [this, pending] { hashed(*pending); };
     const bool started = lane ? hashing_.try_submit(*lane, std::move(work), std::move(done))
                               : hashing_.try_start_on_idle_worker(std::move(work), std::move(done));
@@ -362,7 +374,7 @@ void Authenticator::caller_known(const PendingPtr& pending, const Caller& caller
     if (p.verdict && p.verdict->when == EarlyVerdict::When::AfterAuthorization) {
         return conclude(p, p.verdict->failure, p.verdict->reason);
     }
-    if (p.hashing == Hashing::NotStarted && !verify_off_thread(pending, p.lane())) {
+    if (p.hashing == Hashing::NotStarted && !start_verify(pending, p.lane())) {
         log_.record(AuditEvent::AuthFailed, {.user = p.user(),
                                              .service = p.service,
                                              .rhost = p.rhost,
@@ -393,14 +405,18 @@ void Authenticator::caller_unknown(Pending& p, const Failure& failure) {
 
 // On the loop thread, once the worker is done.
 void Authenticator::hashed(Pending& p) {
+    take_hash_result(p);
+    // Not yet known (the bus is slow to say), or already refused.
+    if (p.caller && !p.answered) {
+        finish(p);
+    }
+}
+
+void Authenticator::take_hash_result(Pending& p) {
     p.hashing = Hashing::Done;
     if (p.imported_match) {
         p.record = p.imported[*p.imported_match];
         p.token_id = p.record->id.hex();
-    }
-    // Not yet known (the bus is slow to say), or already refused.
-    if (p.caller && !p.answered) {
-        finish(p);
     }
 }
 

@@ -66,12 +66,12 @@ private:
     void start_check(Pending& p);
     void start_imported_check(Pending& p);
     void start_early_hash(const PendingPtr& pending);
-    [[nodiscard]] bool verify_off_thread(const PendingPtr& pending,
-                                         const std::optional<HashLane>& lane);
+    [[nodiscard]] bool start_verify(const PendingPtr& pending, const std::optional<HashLane>& lane);
     void identified(const PendingPtr& pending, const Identity& who);
     void caller_known(const PendingPtr& pending, const Caller& caller);
     void caller_unknown(Pending& p, const Failure& failure);
     void hashed(Pending& p);
+    static void take_hash_result(Pending& p);
     void finish(Pending& p);
     void conclude(Pending& p, const Failure& failure, std::string_view reason);
     [[nodiscard]] std::optional<std::string> rejection(const store::TokenRecord& record,

@@ -378,4 +378,14 @@ BusObject::BusObject(sd_bus* bus, TokenService& service, const AuditLog& log,
 
 BusObject::~BusObject() = default;
 
+ipc::SlotPtr BusObject::serve(sd_bus* connection) {
+    sd_bus_slot* slot = nullptr;
+    const int r = sd_bus_add_object_vtable(connection, &slot, ipc::kObjectPath, ipc::kInterface,
+                                           kVtable, this);
+    if (r < 0) {
+        throw std::system_error(-r, std::generic_category(), "cannot serve /io/apitoken1");
+    }
+    return ipc::SlotPtr(slot);
+}
+
 } // namespace apitoken::daemon

@@ -24,6 +24,10 @@ public:
     BusObject& operator=(BusObject&&) = delete;
     ~BusObject();
 
+    // Serves the same object on another connection (a direct one); the
+    // slot unregisters it.
+    [[nodiscard]] ipc::SlotPtr serve(sd_bus* connection);
+
     [[nodiscard]] TokenService& service() const noexcept { return service_; }
     [[nodiscard]] const AuditLog& log() const noexcept { return log_; }
     [[nodiscard]] CallerQueries& callers() noexcept { return callers_; }

@@ -118,8 +118,20 @@ struct CallerQueries::Query {
 CallerQueries::CallerQueries() = default;
 CallerQueries::~CallerQueries() = default;
 
+void CallerQueries::add_direct(sd_bus* connection, const Caller& caller) {
+    direct_[connection] = caller;
+}
+
+void CallerQueries::remove_direct(sd_bus* connection) noexcept {
+    direct_.erase(connection);
+}
+
 void CallerQueries::ask(sd_bus_message* message, const CallerLookup::Answer& answer,
                         std::size_t bytes) {
+    if (const auto direct = direct_.find(sd_bus_message_get_bus(message));
+        direct != direct_.end()) {
+        return answer(Identity{direct->second});
+    }
     const char* sender = sd_bus_message_get_sender(message);
     if (sender == nullptr) {
         return answer(unidentified(-EPERM));
@@ -172,6 +184,11 @@ int CallerQueries::send(sd_bus_message* message, const char* sender,
 }
 
 int CallerQueries::ask_now(sd_bus_message* message, Caller& out) {
+    if (const auto direct = direct_.find(sd_bus_message_get_bus(message));
+        direct != direct_.end()) {
+        out = direct->second;
+        return 0;
+    }
     const char* sender = sd_bus_message_get_sender(message);
     if (sender == nullptr) {
         return -EPERM;

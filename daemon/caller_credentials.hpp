@@ -87,6 +87,12 @@ public:
     // Calls waiting for an answer.
     [[nodiscard]] std::size_t in_flight() const noexcept { return waiting_; }
 
+    // A direct (peer-to-peer) connection: its caller is what the kernel said
+    // when it connected (SO_PEERCRED, SO_PEERGROUPS); its calls carry no
+    // sender and are answered from this at once. Forgotten when it closes.
+    void add_direct(sd_bus* connection, const Caller& caller);
+    void remove_direct(sd_bus* connection) noexcept;
+
 private:
     struct Query;
     static int on_reply(sd_bus_message* reply, void* userdata, sd_bus_error* error);
@@ -97,6 +103,7 @@ private:
     std::size_t waiting_ = 0;
     std::size_t waiting_bytes_ = 0;                    // of the large calls waiting
     std::map<std::string, Caller, std::less<>> known_; // unique name -> caller
+    std::map<sd_bus*, Caller> direct_;                 // direct connection -> caller
     std::deque<std::string> known_order_;              // oldest first
 };
 

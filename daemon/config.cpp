@@ -266,6 +266,20 @@ Problem set_conninfo(std::string_view value, std::string& out) {
 
 // A host name as DNS spells it: letters, digits, '-' and '.', at most 253;
 // empty: the host's own name.
+// An absolute path that fits a Unix socket address, or "" (no direct socket).
+Problem set_socket_path(std::string_view value, std::string& out) {
+    constexpr std::size_t kMaxSocketPathBytes = 107; // sockaddr_un.sun_path, with its NUL
+    const bool control = std::any_of(value.begin(), value.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return byte < 0x20 || byte == 0x7F;
+    });
+    if (!value.empty() && (value.front() != '/' || control || value.size() > kMaxSocketPathBytes)) {
+        return "is not an absolute socket path (at most 107 bytes) or empty";
+    }
+    out = value;
+    return {};
+}
+
 Problem set_host_name(std::string_view value, std::string& out) {
     if (value.empty()) {
         out.clear();
@@ -353,6 +367,8 @@ constexpr std::array kRules{
             [](Config& c, std::string_view v) {
                 return set_duration(v, seconds{1}, kMaxDuration, c.expiry_warning);
             }},
+    KeyRule{"direct_socket",
+            [](Config& c, std::string_view v) { return set_socket_path(v, c.direct_socket); }},
     KeyRule{"fleet_database",
             [](Config& c, std::string_view v) { return set_conninfo(v, c.fleet_database); }, true},
     KeyRule{"fleet_host_name",

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "ipc/bus_api.hpp"
+
 #include "store/token_hash.hpp"
 
 #include <chrono>
@@ -76,6 +78,11 @@ struct Config {
     // Tokens that expire within this window are marked in lists and logged
     // once ("expires soon").
     std::chrono::seconds expiry_warning{std::chrono::days{7}};
+
+    // The direct connection (design.md): the socket apitokend serves on
+    // besides the bus, when systemd does not pass one; "" = none.
+    // APITOKEN_SOCKET in the environment names another (tests).
+    std::string direct_socket = ipc::kDirectSocketPath;
 
     // Fleet mode (design.md "Fleet mode"): on when fleet_database is set.
     // A libpq connection string; it may hold a password, so it is never

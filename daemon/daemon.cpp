@@ -3,6 +3,7 @@
 #include "daemon/audit_log.hpp"
 #include "daemon/bus_object.hpp"
 #include "daemon/config.hpp"
+#include "daemon/direct_listener.hpp"
 #include "daemon/fleet_replica.hpp"
 #include "daemon/hash_worker_pool.hpp"
 #include "daemon/token_service.hpp"
@@ -139,6 +140,7 @@ public:
               "cannot attach the bus");
         // When the bus goes away, leave the loop (exit code 1): systemd restarts us.
         check(sd_bus_set_exit_on_disconnect(bus_.get(), 1), "cannot watch the bus");
+        start_direct();
         add_signal(SIGTERM);
         add_signal(SIGINT);
         flush_timer_ = add_timer(config_.usage_flush_interval, [this] {
@@ -198,6 +200,25 @@ private:
             [this](std::span<const store::UsageEvent> uses) { fleet_->count_uses(uses); });
         fleet_usage_timer_ =
             add_timer(config_.fleet_usage_flush_interval, [this] { fleet_->flush_usage(); });
+    }
+
+    // The direct socket besides the bus (after the bus name: a second
+    // instance stops there). Without it the daemon still serves the bus,
+    // where the clients fall back.
+    void start_direct() {
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): read once, before any thread asks
+        const char* wanted = std::getenv("APITOKEN_SOCKET");
+        const std::string path = wanted != nullptr ? wanted : config_.direct_socket;
+        if (path.empty() && sd_listen_fds(0) <= 0) {
+            return;
+        }
+        try {
+            const int fd = DirectListener::listening_socket(path);
+            direct_ = std::make_unique<DirectListener>(event_.get(), fd, *object_, log_);
+        } catch (const std::exception& error) {
+            log_.warning(std::string("no direct connection: ") + error.what() +
+                         "; clients use the system bus");
+        }
     }
 
     // Someone removed or replaced the state directory: what the daemon
@@ -263,6 +284,7 @@ private:
     bool running_ = false;
     Bus bus_;
     std::unique_ptr<BusObject> object_;
+    std::unique_ptr<DirectListener> direct_; // after object_: destroyed before it
     std::vector<std::unique_ptr<TimerTask>> tasks_;
     bool store_gone_ = false;
     EventSource flush_timer_;

@@ -101,6 +101,20 @@ bool HashWorkerPool::try_start_on_idle_worker(Step work, Step done) {
     return true;
 }
 
+bool HashWorkerPool::run_here_if_idle(const Step& work) {
+    const auto start = std::chrono::steady_clock::now();
+    {
+        const std::lock_guard lock(mutex_);
+        if (stopping_ || outstanding_ != 0 || start < here_allowed_after_) {
+            return false;
+        }
+    }
+    work();
+    const auto end = std::chrono::steady_clock::now();
+    here_allowed_after_ = end + (end - start);
+    return true;
+}
+
 HashWorkerPool::Job HashWorkerPool::next_job() {
     --queued_;
     if (!on_idle_.empty()) {

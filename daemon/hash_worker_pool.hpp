@@ -2,6 +2,7 @@
 
 #include "daemon/hash_runner.hpp"
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -40,6 +41,7 @@ public:
 
     [[nodiscard]] bool try_submit(const HashLane& lane, Step work, Step done) override;
     [[nodiscard]] bool try_start_on_idle_worker(Step work, Step done) override;
+    [[nodiscard]] bool run_here_if_idle(const Step& work) override;
     void after_completions(Step step) override;
     // Runs every `done` that is ready (the event loop does this by itself).
     void deliver_completed();
@@ -86,6 +88,9 @@ private:
     std::size_t queued_ = 0; // waiting for a worker
     unsigned idle_ = 0;      // workers waiting for a job
     bool stopping_ = false;
+    // Loop thread only: when run_here_if_idle may run work again (after a
+    // pause as long as the last such work took).
+    std::chrono::steady_clock::time_point here_allowed_after_{};
     std::vector<std::thread> workers_;
 };
 

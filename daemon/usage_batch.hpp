@@ -6,7 +6,9 @@
 
 #include <cstddef>
 #include <functional>
+#include <set>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -43,7 +45,14 @@ public:
 private:
     store::TokenStore& store_;
     const AuditLog& log_;
+    [[nodiscard]] static std::string source_key(const store::TokenId& id, std::string_view rhost,
+                                                std::string_view service);
+    void forget_sources_but_pending();
+
     std::vector<store::UsageEvent> pending_;
+    // (id, rhost, service) of pending_, so that asking is not a walk over
+    // up to kLimit records on every authentication.
+    std::set<std::string, std::less<>> pending_sources_;
     Observer observer_;
 };
 

@@ -13,6 +13,8 @@ namespace apitoken::ipc {
 inline constexpr const char* kBusName = "io.apitoken1";
 inline constexpr const char* kObjectPath = "/io/apitoken1";
 inline constexpr const char* kInterface = "io.apitoken1.Manager";
+// The direct connection (design.md): the same object, peer to peer.
+inline constexpr const char* kDirectSocketPath = "/run/apitoken/socket";
 
 // Methods and their signatures (in -> out). Every `user` accepts "" for "the
 // caller". Times are Unix seconds; 0 means "none" (never expires, never used).

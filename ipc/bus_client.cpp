@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
@@ -119,20 +120,19 @@ std::uint64_t usec_until(std::chrono::steady_clock::time_point deadline) {
 // What sd_bus_open_system() does, but against our deadline: it would leave
 // the socket authentication and Hello to sd-bus's own timeouts (tens of
 // seconds), and the first sd_bus_call() waits for them without any, so a
-// wedged bus daemon would hold a login that long.
-int connect_system_bus(std::chrono::steady_clock::time_point deadline, std::uint64_t timeout_usec,
-                       BusPtr& out) {
+// wedged bus daemon would hold a login that long. `bus_client`: a bus
+// (Hello) rather than a peer (the direct socket: the handshake only).
+int connect_to(const std::string& address, bool bus_client,
+               std::chrono::steady_clock::time_point deadline, std::uint64_t timeout_usec,
+               BusPtr& out) {
     sd_bus* raw = nullptr;
     int r = sd_bus_new(&raw);
     BusPtr bus(raw);
     if (r < 0) {
         return r;
     }
-    // NOLINTNEXTLINE(concurrency-mt-unsafe): only read, as sd-bus itself does
-    const char* address = secure_getenv("DBUS_SYSTEM_BUS_ADDRESS");
-    if ((r = sd_bus_set_address(bus.get(),
-                                address != nullptr ? address : kDefaultSystemBusAddress)) < 0 ||
-        (r = sd_bus_set_bus_client(bus.get(), 1)) < 0 ||
+    if ((r = sd_bus_set_address(bus.get(), address.c_str())) < 0 ||
+        (r = sd_bus_set_bus_client(bus.get(), bus_client ? 1 : 0)) < 0 ||
         // Bounds Hello, and later the calls without an explicit timeout.
         (r = sd_bus_set_method_call_timeout(bus.get(), timeout_usec)) < 0 ||
         (r = sd_bus_start(bus.get())) < 0) {
@@ -160,14 +160,49 @@ int connect_system_bus(std::chrono::steady_clock::time_point deadline, std::uint
     return 0;
 }
 
+std::string system_bus_address() {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): only read, as sd-bus itself does
+    const char* address = secure_getenv("DBUS_SYSTEM_BUS_ADDRESS");
+    return address != nullptr ? address : kDefaultSystemBusAddress;
+}
+
+// The direct socket's path; APITOKEN_SOCKET names another, except in
+// setuid programs (secure_getenv). "" when the path would need escaping in
+// a D-Bus address: then only the bus is tried.
+std::string direct_socket_path() {
+    // NOLINTNEXTLINE(concurrency-mt-unsafe): only read
+    const char* wanted = secure_getenv("APITOKEN_SOCKET");
+    const std::string path = wanted != nullptr ? wanted : kDirectSocketPath;
+    const bool plain =
+        !path.empty() && path.front() == '/' && std::ranges::all_of(path, [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '_' ||
+                   c == '-' || c == '.';
+        });
+    return plain ? path : std::string();
+}
+
 } // namespace
 
-Client::Client(std::chrono::microseconds timeout) noexcept
+Client::Client(std::chrono::microseconds timeout, Transport transport) noexcept
     : timeout_usec_(static_cast<std::uint64_t>(std::max<std::int64_t>(timeout.count(), 1))),
       first_call_deadline_(std::chrono::steady_clock::now() + timeout) {
-    const int r = connect_system_bus(first_call_deadline_, timeout_usec_, bus_);
-    if (r < 0) {
-        connect_error_ = -r;
+    try {
+        // The direct socket first: absent, refusing (limits) or failing its
+        // handshake, the bus. No call has been sent yet, so none is repeated.
+        const std::string direct =
+            transport == Transport::DirectFirst ? direct_socket_path() : std::string();
+        if (!direct.empty() && connect_to("unix:path=" + direct, false, first_call_deadline_,
+                                          timeout_usec_, bus_) == 0) {
+            direct_socket_ = direct;
+            return;
+        }
+        const int r =
+            connect_to(system_bus_address(), true, first_call_deadline_, timeout_usec_, bus_);
+        if (r < 0) {
+            connect_error_ = -r;
+        }
+    } catch (const std::bad_alloc&) {
+        connect_error_ = ENOMEM;
     }
 }
 

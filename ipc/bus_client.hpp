@@ -97,7 +97,11 @@ public:
     // `timeout` bounds the connection set-up and the first call together
     // (a PAM login waits no longer than its timeout= even for a wedged bus
     // daemon), and each later call on its own.
-    explicit Client(std::chrono::microseconds timeout) noexcept;
+    // DirectFirst: the direct socket (bus_api.hpp, kDirectSocketPath, or
+    // $APITOKEN_SOCKET outside setuid programs), then the system bus.
+    enum class Transport { DirectFirst, BusOnly };
+    explicit Client(std::chrono::microseconds timeout,
+                    Transport transport = Transport::DirectFirst) noexcept;
     Client(const Client&) = delete;
     Client& operator=(const Client&) = delete;
     Client(Client&&) = delete;
@@ -142,6 +146,11 @@ public:
     Outcome import_tokens(std::string_view user, const std::vector<Dictionary>& tokens,
                           std::vector<ImportResult>& out) noexcept;
 
+    // Whether this client talks to apitokend over the direct socket, and
+    // which socket ("" on the bus).
+    [[nodiscard]] bool direct() const noexcept { return !direct_socket_.empty(); }
+    [[nodiscard]] const std::string& direct_socket() const noexcept { return direct_socket_; }
+
 private:
     enum class Secrecy { Public, Sensitive }; // Sensitive: sd-bus wipes the messages
     template <typename Read, typename... Args>
@@ -151,6 +160,7 @@ private:
     [[nodiscard]] std::uint64_t call_timeout_usec() noexcept;
 
     BusPtr bus_;
+    std::string direct_socket_;
     int connect_error_ = 0;
     std::uint64_t timeout_usec_ = 0;
     std::chrono::steady_clock::time_point first_call_deadline_;

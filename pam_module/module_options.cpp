@@ -56,6 +56,8 @@ ModuleOptions parse_module_options(int argc, const char** argv) {
             options.ignore_authinfo_unavail = true;
         } else if (arg == "jenkins_tokens") {
             options.jenkins_tokens = true;
+        } else if (arg == "bus_only") {
+            options.bus_only = true;
         } else if (arg.starts_with(kTimeoutKey)) {
             const auto timeout = parse_seconds(arg.substr(kTimeoutKey.size()));
             if (timeout) {

@@ -27,6 +27,8 @@ struct ModuleOptions {
     // for tokens imported with apitokenctl import-jenkins. A password of that
     // shape then leaves the process too, so it is off by default.
     bool jenkins_tokens = false;
+    // Only the system bus, never apitokend's direct socket.
+    bool bus_only = false;
     // Options we did not understand, for the caller to log and ignore.
     std::vector<std::string> unknown;
 };

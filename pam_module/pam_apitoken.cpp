@@ -157,7 +157,13 @@ int ask_daemon(pam_handle_t* pamh, const ModuleOptions& options, const std::stri
     std::string token_id;
     apitoken::ipc::Outcome outcome;
     {
-        apitoken::ipc::Client client(options.timeout);
+        using Transport = apitoken::ipc::Client::Transport;
+        apitoken::ipc::Client client(options.timeout, options.bus_only ? Transport::BusOnly
+                                                                       : Transport::DirectFirst);
+        if (options.debug) {
+            pam_syslog(pamh, LOG_DEBUG, "asking apitokend over %s",
+                       client.direct() ? "its direct socket" : "the system bus");
+        }
         outcome = client.authenticate(user, token.view(),
                                       apitoken::ipc::AuthContext{service, rhost, ruser, requester},
                                       &token_id);

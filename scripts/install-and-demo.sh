@@ -94,7 +94,8 @@ if [ -d /run/systemd/system ]; then
   log "starting apitokend.service"
   systemctl daemon-reload
   systemctl reload dbus.service || true
-  systemctl enable apitokend.service
+  systemctl enable apitokend.service apitokend.socket
+  systemctl start apitokend.socket
   systemctl restart apitokend.service
 else
   start_without_systemd

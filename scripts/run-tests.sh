@@ -29,7 +29,7 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 
 # The fuzzers need clang; only they are built in this directory.
 fuzzers=(token_parse_fuzzer config_parse_fuzzer record_decode_fuzzer expiry_duration_fuzzer
-         daemon_methods_fuzzer jenkins_import_fuzzer)
+         daemon_methods_fuzzer jenkins_import_fuzzer inbound_framing_fuzzer)
 log "configuring build-fuzz (clang)"
 CC=clang CXX=clang++ cmake -S . -B build-fuzz -DAPITOKEN_FUZZ=ON -DAPITOKEN_BUILD_BENCH=OFF >/dev/null
 log "building the fuzzers"

@@ -118,7 +118,9 @@ TestWorld::TestWorld() {
     write_nss_files();
     set_config("");
     std::filesystem::create_directory(state_dir());
-    if (::chown(state_dir().c_str(), daemon_user.uid, daemon_user.uid) != 0) {
+    std::filesystem::create_directory(direct_socket().parent_path());
+    if (::chown(state_dir().c_str(), daemon_user.uid, daemon_user.uid) != 0 ||
+        ::chown(direct_socket().parent_path().c_str(), daemon_user.uid, daemon_user.uid) != 0) {
         throw std::runtime_error("cannot chown the state directory");
     }
     start_bus();
@@ -216,15 +218,33 @@ std::vector<std::string> TestWorld::daemon_command(const std::vector<std::string
 }
 
 void TestWorld::start_daemon(bool debug) {
+    launch_daemon(
+        daemon_command(debug ? std::vector<std::string>{"--debug"} : std::vector<std::string>{}));
+}
+
+// As systemd starts it from apitokend.socket: the listening socket (the
+// test's own, so that it outlives the daemon) as descriptor 3, with
+// LISTEN_FDS=1 and LISTEN_PID naming the daemon's process (the shell's,
+// which execs into it; bash, which takes descriptors above 9).
+void TestWorld::start_daemon_on_socket(int listen_fd) {
+    const std::string fd = std::to_string(listen_fd);
+    std::vector<std::string> argv = {
+        "/bin/bash", "-c",
+        "export LISTEN_PID=$$ LISTEN_FDS=1; exec \"$@\" 3<&" + fd + " " + fd + "<&-", "sh"};
+    const std::vector<std::string> daemon = daemon_command({});
+    argv.insert(argv.end(), daemon.begin(), daemon.end());
+    launch_daemon(argv);
+}
+
+void TestWorld::launch_daemon(const std::vector<std::string>& argv) {
     if (notify_fd_ < 0) {
         notify_fd_ = bind_notify_socket(dir_ / "notify");
     }
     Environment env = nss_environment();
     env.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + bus_address());
     env.push_back("NOTIFY_SOCKET=" + (dir_ / "notify").string());
-    daemon_ = std::make_unique<BackgroundProcess>(
-        daemon_command(debug ? std::vector<std::string>{"--debug"} : std::vector<std::string>{}),
-        env, dir_ / "daemon.log");
+    env.push_back("APITOKEN_SOCKET=" + direct_socket().string());
+    daemon_ = std::make_unique<BackgroundProcess>(argv, env, dir_ / "daemon.log");
     if (!wait_ready(notify_fd_, *daemon_, 20s)) {
         const std::string log = daemon_->log_text();
         daemon_.reset();
@@ -267,6 +287,7 @@ int TestWorld::kill_bus_and_wait_for_daemon() {
 ProcessResult TestWorld::run_daemon_once(const std::vector<std::string>& extra_args) {
     Environment env = nss_environment();
     env.push_back("DBUS_SYSTEM_BUS_ADDRESS=" + bus_address());
+    env.push_back("APITOKEN_SOCKET=" + direct_socket().string());
     return run_process(daemon_command(extra_args), env, 20s);
 }
 
@@ -301,6 +322,19 @@ CallResult TestWorld::call(const TestUser& user, const std::vector<std::string>&
     argv.emplace_back(APITOKEN_TEST_CALL);
     argv.insert(argv.end(), args.begin(), args.end());
     return parse_call(run_process(argv, {"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()}, timeout));
+}
+
+Environment TestWorld::direct_environment() const {
+    return {"APITOKEN_SOCKET=" + direct_socket().string(),
+            "DBUS_SYSTEM_BUS_ADDRESS=unix:path=" + (dir_ / "no-bus-here").string()};
+}
+
+CallResult TestWorld::call_direct(const TestUser& user, const std::vector<std::string>& args,
+                                  std::chrono::milliseconds timeout) const {
+    std::vector<std::string> argv = as_user(user);
+    argv.emplace_back(APITOKEN_TEST_CALL);
+    argv.insert(argv.end(), args.begin(), args.end());
+    return parse_call(run_process(argv, direct_environment(), timeout));
 }
 
 void TestWorld::add_user(const std::string& name, uid_t uid) {
@@ -360,10 +394,21 @@ ProcessResult TestWorld::run_pam_program(const std::vector<std::string>& argv,
 }
 
 ProcessResult TestWorld::run_as(const TestUser& user, const std::vector<std::string>& argv,
-                                const std::string& input) const {
+                                const std::string& input, const Environment& extra_env) const {
     std::vector<std::string> command = as_user(user);
     command.insert(command.end(), argv.begin(), argv.end());
-    return run_process(command, {"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()}, 60s, input);
+    Environment env{"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()};
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
+    return run_process(command, env, 60s, input);
+}
+
+std::unique_ptr<BackgroundProcess> TestWorld::start_as(const TestUser& user,
+                                                       const std::vector<std::string>& argv,
+                                                       const std::string& log_name) const {
+    std::vector<std::string> command = as_user(user);
+    command.insert(command.end(), argv.begin(), argv.end());
+    return std::make_unique<BackgroundProcess>(
+        command, Environment{"DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()}, dir_ / log_name);
 }
 
 std::unique_ptr<BackgroundProcess> TestWorld::start_silent_owner() const {

@@ -69,6 +69,9 @@ public:
     void set_config(const std::string& text);
     // Starts apitokend and waits for READY=1; fails the test when it exits.
     void start_daemon(bool debug = false);
+    // Starts apitokend on `listen_fd` as its direct socket, the way systemd
+    // passes apitokend.socket (socket activation). The fd must not be 3.
+    void start_daemon_on_socket(int listen_fd);
     // Sends SIGTERM and waits; returns the exit code.
     int stop_daemon();
     // With APITOKEN_TEST_DAEMON_UNDER_VALGRIND=1 in the environment (the
@@ -102,6 +105,17 @@ public:
     // The daemon's peak resident memory so far (VmHWM).
     [[nodiscard]] long daemon_peak_rss_kib() const;
 
+    // apitokend's direct socket in this world (APITOKEN_SOCKET for the
+    // daemon); clients reach it only when told (direct_environment()).
+    [[nodiscard]] std::filesystem::path direct_socket() const { return dir_ / "run" / "socket"; }
+    // For a client that must use the direct socket: APITOKEN_SOCKET, and a
+    // system bus address where no bus is, so that the fallback fails.
+    [[nodiscard]] Environment direct_environment() const;
+    // apitoken-test-call as `user` over the direct socket only.
+    [[nodiscard]] CallResult
+    call_direct(const TestUser& user, const std::vector<std::string>& args,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20)) const;
+
     // Runs apitoken-test-call as `user`.
     [[nodiscard]] CallResult
     call(const TestUser& user, const std::vector<std::string>& args,
@@ -126,9 +140,15 @@ public:
     // run again like pamtester when pam_wrapper failed it.
     ProcessResult run_pam_program(const std::vector<std::string>& argv, const std::string& input,
                                   const Environment& extra_env = {}) const;
-    // Runs a program as `user` (setpriv), pointed at this world's bus.
+    // Runs a program as `user` (setpriv), pointed at this world's bus
+    // (`extra_env` added).
     ProcessResult run_as(const TestUser& user, const std::vector<std::string>& argv,
-                         const std::string& input = {}) const;
+                         const std::string& input = {}, const Environment& extra_env = {}) const;
+    // Starts a program as `user` in the background, its output in the log
+    // file `log_name` in the world's directory (daemon_log_of()).
+    [[nodiscard]] std::unique_ptr<BackgroundProcess> start_as(const TestUser& user,
+                                                              const std::vector<std::string>& argv,
+                                                              const std::string& log_name) const;
     // Starts a process that owns io.apitoken1 and never answers.
     [[nodiscard]] std::unique_ptr<BackgroundProcess> start_silent_owner() const;
 
@@ -140,6 +160,7 @@ public:
 private:
     void write_nss_files() const;
     void start_bus();
+    void launch_daemon(const std::vector<std::string>& argv);
     std::vector<std::string> daemon_command(const std::vector<std::string>& extra) const;
 
     TempDir dir_;

@@ -20,6 +20,7 @@ class SteppedHashRunner : public daemon::HashRunner {
 public:
     bool refuse_next = false; // answer the next submission as a full queue
     bool idle = true;         // a worker is idle (when no job waits)
+    bool here = false;        // run_here_if_idle may run work
 
     bool try_submit(const daemon::HashLane& lane, Step work, Step done) override {
         if (std::exchange(refuse_next, false)) {
@@ -37,6 +38,16 @@ public:
         pending_.emplace_back(std::move(work), std::move(done));
         return true;
     }
+    // With `here` set, a job nothing waits before runs at once on the
+    // caller's thread, as the pool does when its workers are idle.
+    bool run_here_if_idle(const Step& work) override {
+        if (!here || !pending_.empty()) {
+            return false;
+        }
+        ++ran_here;
+        work();
+        return true;
+    }
     void after_completions(Step step) override {
         if (delivering_) {
             after_.push_back(std::move(step));
@@ -47,6 +58,7 @@ public:
     // What was submitted: the lanes in order, and how many started early.
     std::vector<daemon::HashLane> lanes;
     std::size_t early_starts = 0;
+    std::size_t ran_here = 0;
 
     // One job, delivered alone.
     void run_one() { run_together(1); }

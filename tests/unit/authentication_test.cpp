@@ -316,6 +316,43 @@ TEST_F(AuthenticationPipelineTest, ACallerKnownAtOnceIsHashedInItsLaneNotEarly) 
     EXPECT_TRUE(answers.succeeded());
 }
 
+// A known caller and idle workers: the hash runs on the loop thread and
+// the answer comes at once, right or wrong, with the same checks; while
+// another job waits, the next call takes its lane as before.
+TEST_F(AuthenticationPipelineTest, AKnownCallersCheapHashRunsHereWhenTheWorkersAreIdle) {
+    const auto token = issue();
+    hashing.here = true;
+    apitoken::testing::KnownCallerLookup known(kOwner);
+    authenticate("daemon", token.text.view(), known);
+    EXPECT_EQ(hashing.ran_here, 1U);
+    EXPECT_TRUE(answers.succeeded()) << "answered at once";
+    EXPECT_TRUE(hashing.lanes.empty());
+
+    answers = {};
+    const auto unknown = store::generate_token(); // right shape, unknown id: the dummy hash
+    authenticate("daemon", unknown.text.view(), known);
+    EXPECT_EQ(hashing.ran_here, 2U);
+    EXPECT_TRUE(answers.refused_with(Error::AuthenticationFailed));
+
+    // An early start waits (the caller is not known): the next call queues.
+    answers = {};
+    authenticate("daemon", token.text.view());
+    EXPECT_EQ(hashing.early_starts, 1U);
+    Answers second;
+    service.authentication().authenticate(
+        request("daemon", store::SecretBuffer(token.text.view()), "sshd"), known,
+        [&second](const std::optional<Failure>& failure, const std::string& /*id*/) {
+            ++second.count;
+            second.failure = failure;
+        });
+    EXPECT_EQ(hashing.ran_here, 2U) << "ran here although a job waited";
+    EXPECT_EQ(hashing.lanes.size(), 1U);
+    ASSERT_TRUE(caller.answer(kRoot));
+    hashing.run_all();
+    EXPECT_TRUE(answers.succeeded());
+    EXPECT_TRUE(second.succeeded());
+}
+
 TEST_F(AuthenticationPipelineTest, AnEarlyHashIsNotRepeatedOnceTheCallerIsKnown) {
     const auto token = issue();
     authenticate("daemon", token.text.view());

@@ -167,3 +167,55 @@ TEST_F(HashWorkerPoolTest, EarlyStartsOnlyOnAnIdleWorker) {
 
 } // namespace
 } // namespace apitoken::daemon
+
+namespace apitoken::daemon {
+namespace {
+
+// Work runs here only when no job is outstanding, and then at most half of
+// the time: after work that took d, not again for d. (The pause is checked
+// against a sleep, never against a deadline: only its lower bound matters.)
+TEST_F(HashWorkerPoolTest, WorkRunsHereOnlyWhenIdleAndAtMostHalfTheTime) {
+    HashWorkerPool pool(event, 1, 8);
+    const auto loop_thread = std::this_thread::get_id();
+    std::thread::id ran_on;
+    const HashRunner::Step slow = [&] {
+        ran_on = std::this_thread::get_id();
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    };
+    const auto before = std::chrono::steady_clock::now();
+    ASSERT_TRUE(pool.run_here_if_idle(slow));
+    const auto took = std::chrono::steady_clock::now() - before;
+    EXPECT_EQ(ran_on, loop_thread);
+    int count = 0;
+    const HashRunner::Step quick = [&] { ++count; };
+    // Straight after: refused (unless the machine stalled as long as the work took).
+    if (std::chrono::steady_clock::now() - before < 2 * took - std::chrono::milliseconds(50)) {
+        EXPECT_FALSE(pool.run_here_if_idle(quick)) << "ran again without a pause";
+    }
+    std::this_thread::sleep_for(took);
+    EXPECT_TRUE(pool.run_here_if_idle(quick));
+    EXPECT_EQ(count, 1);
+
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool release = false;
+    ASSERT_TRUE(pool.try_submit(
+        lane_of_user(),
+        [&] {
+            std::unique_lock lock(mutex);
+            cv.wait(lock, [&] { return release; });
+        },
+        [&] { sd_event_exit(event, 0); }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    EXPECT_FALSE(pool.run_here_if_idle(quick)) << "ran here while a job was outstanding";
+    {
+        const std::lock_guard lock(mutex);
+        release = true;
+    }
+    cv.notify_all();
+    ASSERT_GE(sd_event_loop(event), 0);
+    EXPECT_EQ(count, 1);
+}
+
+} // namespace
+} // namespace apitoken::daemon

@@ -23,16 +23,18 @@ TEST(ModuleOptions, DefaultsAndEveryOption) {
     EXPECT_FALSE(defaults.ignore_unknown_user);
     EXPECT_FALSE(defaults.ignore_authinfo_unavail);
     EXPECT_FALSE(defaults.jenkins_tokens);
+    EXPECT_FALSE(defaults.bus_only);
 
     const ModuleOptions all =
         parse({"debug", "timeout=2.5", "use_first_pass", "ignore_unknown_user",
-               "ignore_authinfo_unavail", "jenkins_tokens"});
+               "ignore_authinfo_unavail", "jenkins_tokens", "bus_only"});
     EXPECT_TRUE(all.debug);
     EXPECT_EQ(all.timeout, 2500ms);
     EXPECT_EQ(all.source, TokenSource::UseFirstPass);
     EXPECT_TRUE(all.ignore_unknown_user);
     EXPECT_TRUE(all.ignore_authinfo_unavail);
     EXPECT_TRUE(all.jenkins_tokens);
+    EXPECT_TRUE(all.bus_only);
     EXPECT_TRUE(all.unknown.empty());
     EXPECT_EQ(parse({"try_first_pass"}).source, TokenSource::TryFirstPass);
 }
