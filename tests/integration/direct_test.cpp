@@ -525,7 +525,7 @@ TEST_F(DirectTest, MessagesUnderWayAreBoundedPerUid) {
     }
     peers[2]->read(std::size_t{1} << 20U, std::chrono::seconds(30));
     EXPECT_TRUE(peers[2]->closed()) << "the third message under way should close its connection";
-    for (int i = 0; i < 2; ++i) {
+    for (std::size_t i = 0; i < 2; ++i) {
         peers[i]->read(std::size_t{1} << 20U, std::chrono::seconds(2));
         EXPECT_FALSE(peers[i]->closed()) << "within the budget, connection " << i;
     }
