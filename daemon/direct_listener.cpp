@@ -22,9 +22,8 @@
 namespace apitoken::daemon {
 namespace {
 
-std::uint64_t usec_of(std::chrono::seconds s) {
-    return static_cast<std::uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(s).count());
+std::uint64_t usec_of(std::chrono::microseconds span) {
+    return static_cast<std::uint64_t>(span.count());
 }
 
 std::system_error failure(int error, const std::string& what) {
@@ -179,10 +178,7 @@ void DirectListener::pause_accepting() {
     sd_event_source_set_enabled(accept_source_.get(), SD_EVENT_OFF);
     sd_event_source* raw = nullptr;
     if (sd_event_add_time_relative(
-            event_, &raw, CLOCK_MONOTONIC,
-            static_cast<std::uint64_t>(
-                std::chrono::duration_cast<std::chrono::microseconds>(kPause).count()),
-            0,
+            event_, &raw, CLOCK_MONOTONIC, usec_of(kPause), 0,
             [](sd_event_source* /*s*/, std::uint64_t /*usec*/, void* userdata) {
                 auto& self = *static_cast<DirectListener*>(userdata);
                 sd_event_source_set_enabled(self.accept_source_.get(), SD_EVENT_ON);

@@ -56,7 +56,6 @@ InboundFraming::Step InboundFraming::step(std::span<const char> bytes) {
             result.taken += static_cast<std::size_t>(take);
             if (body_left_ == 0) {
                 phase_ = Phase::Header;
-                message_bytes_ = 0;
                 result.boundary = Boundary::MessageEnd;
             }
             break;
@@ -126,9 +125,6 @@ bool InboundFraming::header_complete() {
     message_bytes_ = total;
     body_left_ = total - sizeof header_;
     phase_ = body_left_ == 0 ? Phase::Header : Phase::Body;
-    if (body_left_ == 0) {
-        message_bytes_ = 0;
-    }
     return body_left_ == 0;
 }
 

@@ -65,7 +65,7 @@ private:
     std::size_t line_length_ = 0;
     unsigned char header_[16]{};
     std::size_t header_bytes_ = 0;
-    std::uint64_t message_bytes_ = 0; // the whole current message
+    std::uint64_t message_bytes_ = 0; // the whole current message (read in Body only)
     std::uint64_t body_left_ = 0;     // the rest of it
 };
 

@@ -55,18 +55,17 @@ InboundRelay::InboundRelay(sd_event* event, int peer_fd, Limits limits, std::spa
         wait_for(Wait::Nothing); // until attach()
     }
     if (r < 0) {
-        peer_source_.reset();
-        writable_source_.reset();
-        post_source_.reset();
-        close_fd(peer_fd_);
-        close_fd(relay_fd_);
-        close_fd(bus_input_);
-        close_fd(bus_output_);
+        release();
         throw std::system_error(-r, std::generic_category(), "cannot relay a direct connection");
     }
 }
 
 InboundRelay::~InboundRelay() {
+    release();
+}
+
+// The sources before the descriptors they watch.
+void InboundRelay::release() noexcept {
     peer_source_.reset();
     writable_source_.reset();
     post_source_.reset();

@@ -76,6 +76,7 @@ private:
     enum class Wait { Nothing, Peer, Writable, Post };
     void wait_for(Wait what);
     void close();
+    void release() noexcept;
 
     int peer_fd_ = -1;
     int relay_fd_ = -1;  // our end of the socketpair: written
