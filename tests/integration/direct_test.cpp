@@ -136,12 +136,17 @@ bool closed_by_daemon_within(int fd, std::chrono::seconds limit) {
     return false;
 }
 
-// A plain socket connected to `path` (-1 when it could not connect).
-int connect_raw(const std::filesystem::path& path) {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+sockaddr_un unix_address(const std::filesystem::path& path) {
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    return addr;
+}
+
+// A plain socket connected to `path` (-1 when it could not connect).
+int connect_raw(const std::filesystem::path& path) {
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const sockaddr_un addr = unix_address(path);
     if (fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) {
         ::close(fd);
         return -1;
@@ -305,6 +310,17 @@ std::string ping(std::uint32_t serial) {
     return method_call(serial, "/", "org.freedesktop.DBus.Peer", "Ping");
 }
 
+// Introspect calls, one after another, until they fill `bytes`: what a
+// peer pipelines when it never reads the (13 KiB) answers.
+std::string introspect_calls(std::size_t bytes) {
+    std::string calls;
+    for (std::uint32_t serial = 1; calls.size() < bytes; ++serial) {
+        calls += method_call(serial, "/io/apitoken1", "org.freedesktop.DBus.Introspectable",
+                             "Introspect");
+    }
+    return calls;
+}
+
 // A hand-driven peer on the direct socket (non-blocking).
 class RawPeer {
 public:
@@ -400,26 +416,19 @@ TEST_F(DirectTest, ACallSentWithBeginIsAnswered) {
 // sd-bus: the daemon stops reading and the handshake timeout closes it.
 TEST_F(DirectTest, ABeginSdBusRefusedDoesNotOpenTheWayToAHugeMessage) {
     world->start_daemon();
-    const auto header = [](std::uint32_t body) {
-        std::string bytes{'l', '\1', '\0', '\1'};
-        const std::uint32_t serial = 7;
-        const std::uint32_t fields = 0;
-        bytes.append(reinterpret_cast<const char*>(&body), 4);
-        bytes.append(reinterpret_cast<const char*>(&serial), 4);
-        bytes.append(reinterpret_cast<const char*>(&fields), 4);
-        return bytes;
-    };
     // For the framing (had it taken the first BEGIN): a "message" whose
     // body holds, for sd-bus, the lines of a handshake it does accept, a
     // Ping (the connection counts as active) and a header claiming 100 MiB;
     // then "messages" of 4 MiB that sd-bus reads as that body.
-    std::string inside = "\r\nAUTH ANONYMOUS\r\nBEGIN\r\n" + ping(1) + header(100U << 20U);
+    std::string inside =
+        "\r\nAUTH ANONYMOUS\r\nBEGIN\r\n" + ping(1) + message_header_claiming(100U << 20U);
     inside += std::string((8 - inside.size() % 8) % 8, '\0');
     std::string attack = std::string(1, '\0') + "BEGIN\r\n" +
-                         header(static_cast<std::uint32_t>(inside.size())) + inside;
+                         message_header_claiming(static_cast<std::uint32_t>(inside.size())) +
+                         inside;
     constexpr std::uint32_t kPiece = 4U << 20U;
     while (attack.size() < (std::size_t{16} << 20U)) {
-        attack += header(kPiece - 16) + std::string(kPiece - 16, 'A');
+        attack += message_header_claiming(kPiece - 16) + std::string(kPiece - 16, 'A');
     }
     RawPeer peer(world->direct_socket());
     const std::size_t taken = peer.push(attack);
@@ -437,11 +446,7 @@ TEST_F(DirectTest, APeerThatDoesNotReadItsAnswersIsNotReadEither) {
     world->start_daemon();
     RawPeer peer(world->direct_socket());
     ASSERT_TRUE(peer.handshake());
-    std::string calls;
-    for (std::uint32_t serial = 1; calls.size() < (std::size_t{8} << 20U); ++serial) {
-        calls += method_call(serial, "/io/apitoken1", "org.freedesktop.DBus.Introspectable",
-                             "Introspect");
-    }
+    const std::string calls = introspect_calls(std::size_t{8} << 20U);
     const std::size_t taken = peer.push(calls);
     EXPECT_LT(taken, std::size_t{4} << 20U) << "the daemon read calls whose answers pile up";
     const std::string answers = peer.read(std::size_t{1} << 20U, std::chrono::seconds(30));
@@ -456,11 +461,7 @@ TEST_F(DirectTest, APeerThatDoesNotReadDoesNotHoldTheShutdown) {
     world->start_daemon();
     RawPeer peer(world->direct_socket());
     ASSERT_TRUE(peer.handshake());
-    std::string calls;
-    for (std::uint32_t serial = 1; calls.size() < (std::size_t{4} << 20U); ++serial) {
-        calls += method_call(serial, "/io/apitoken1", "org.freedesktop.DBus.Introspectable",
-                             "Introspect");
-    }
+    const std::string calls = introspect_calls(std::size_t{4} << 20U);
     peer.push(calls);
     EXPECT_EQ(world->stop_daemon(), 0) << "SIGTERM did not end the daemon\n" << world->daemon_log();
 }
@@ -505,17 +506,9 @@ TEST_F(DirectTest, AMessageSdBusDropsUnseenNeitherStallsNorOutlivesItsPeer) {
 // connection at once, long before the idle timeout.
 TEST_F(DirectTest, MessagesUnderWayAreBoundedPerUid) {
     world->start_daemon();
-    const auto message_start = [](std::uint32_t body, std::size_t sent) {
-        std::string bytes{'l', '\1', '\0', '\1'};
-        const std::uint32_t serial = 2;
-        const std::uint32_t fields = 0;
-        bytes.append(reinterpret_cast<const char*>(&body), 4);
-        bytes.append(reinterpret_cast<const char*>(&serial), 4);
-        bytes.append(reinterpret_cast<const char*>(&fields), 4);
-        return bytes + std::string(sent, 'x');
-    };
-    const std::string partial = message_start((std::uint32_t{3} << 20U) + (1U << 19U) + 1024,
-                                              (std::size_t{3} << 20U) + (std::size_t{1} << 19U));
+    const std::string partial =
+        message_header_claiming((std::uint32_t{3} << 20U) + (1U << 19U) + 1024) +
+        std::string((std::size_t{3} << 20U) + (std::size_t{1} << 19U), 'x');
     std::vector<std::unique_ptr<RawPeer>> peers;
     for (int i = 0; i < 3; ++i) {
         peers.push_back(std::make_unique<RawPeer>(world->direct_socket()));
@@ -538,9 +531,7 @@ TEST_F(DirectTest, MessagesUnderWayAreBoundedPerUid) {
 // (its bus leads nowhere here, so it cannot have gone that way).
 TEST_F(DirectTest, WithSocketActivationAnAuthenticationWaitsOutARestart) {
     const int made = ::socket(AF_UNIX, SOCK_STREAM, 0); // as systemd makes it: inherited
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    std::strncpy(addr.sun_path, world->direct_socket().c_str(), sizeof addr.sun_path - 1);
+    const sockaddr_un addr = unix_address(world->direct_socket());
     ASSERT_EQ(::bind(made, reinterpret_cast<const sockaddr*>(&addr), sizeof addr), 0);
     ASSERT_EQ(::chmod(world->direct_socket().c_str(), 0666), 0);
     ASSERT_EQ(::listen(made, 64), 0);
@@ -578,9 +569,7 @@ class Decoy {
 public:
     explicit Decoy(const std::filesystem::path& path) : path_(path) {
         fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        sockaddr_un addr{};
-        addr.sun_family = AF_UNIX;
-        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+        const sockaddr_un addr = unix_address(path);
         if (::bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
             ::listen(fd_, 16) != 0) {
             throw std::runtime_error("cannot listen on " + path.string());
