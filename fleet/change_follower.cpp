@@ -465,19 +465,22 @@ void ChangeFollower::run() {
             Session(*this, pg, progressed).run();
             return; // stopping
         } catch (const std::exception& error) {
+            // After a session that worked, a new one at once (the server
+            // dropped us), and the daemon hears of it only if that fails
+            // too: "unreachable" makes its writes fail without trying, so a
+            // dropped connection the next one replaces must not say so.
+            if (progressed) {
+                retry = kFirstRetry;
+                continue;
+            }
             const std::string problem = error.what();
             post([&](FollowerNews& news) {
                 news.connected = false;
                 news.problem = problem;
             });
-            // After a session that worked, at once (the server dropped us);
-            // else (unreachable, or refusing what we ask) with a back-off
-            // up to the poll interval, so that a lasting fault costs neither
+            // Else (unreachable, or refusing what we ask) with a back-off up
+            // to the poll interval, so that a lasting fault costs neither
             // side a busy loop.
-            if (progressed) {
-                retry = kFirstRetry;
-                continue;
-            }
             wait_kick(std::chrono::duration_cast<std::chrono::milliseconds>(retry));
             retry = std::min<std::chrono::seconds>(retry * 2, settings_.poll_interval);
         }
