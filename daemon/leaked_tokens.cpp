@@ -46,7 +46,7 @@ const char* state_of(const store::TokenRecord& record, store::TimePoint now) {
 
 LeakedTokens::LeakedTokens(const Config& config, store::TokenStore& store, const AuditLog& log,
                            HashRunner& hashing, const AccessControl& access)
-    : config_(config), store_(store), log_(log), hashing_(hashing), access_(access),
+    : store_(store), log_(log), hashing_(hashing), access_(access),
       lookups_(kLookupBudget, kBudgetPeriod), verifies_(kVerifyBudget, kBudgetPeriod),
       dummy_hash_(store::hash_token(store::generate_token().text.view(), config.hash)) {}
 

@@ -83,7 +83,6 @@ private:
     void verified(Revocation& revocation, const std::optional<store::TokenRecord>& record,
                   bool matched);
 
-    const Config& config_;
     store::TokenStore& store_;
     const AuditLog& log_;
     HashRunner& hashing_;

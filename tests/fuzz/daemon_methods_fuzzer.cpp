@@ -413,7 +413,7 @@ private:
         const std::string token = any_token();
         const std::string user = any_user();
         const std::string service = in_.ConsumeBool() ? "sshd" : any_text();
-        daemon::AuthRequest request{user, store::SecretBuffer(token), service, any_text()};
+        daemon::AuthRequest request{user, store::SecretBuffer(token), service, any_text(), {}, -1};
         ++answers_expected_;
         auto reply = [this, caller, token, user](const std::optional<Failure>& failure,
                                                  const std::string& id) {
