@@ -95,7 +95,8 @@ void merge_usage(UsageDeltas& into, const UsageDeltas& delta) {
 ChangeFollower::ChangeFollower(FollowerSettings settings, std::optional<std::uint64_t> start,
                                std::string fleet_id, std::vector<store::TokenRecord> upload)
     : settings_(std::move(settings)), news_fd_(make_eventfd()), kick_fd_(make_eventfd()),
-      upload_(std::move(upload)), position_(start), fleet_id_(std::move(fleet_id)) {
+      stop_fd_(make_eventfd()), upload_(std::move(upload)), position_(start),
+      fleet_id_(std::move(fleet_id)) {
     thread_ = std::thread([this] { run(); });
 }
 
@@ -105,9 +106,11 @@ ChangeFollower::~ChangeFollower() {
         stopping_ = true;
     }
     kick();
+    signal_fd(stop_fd_);
     thread_.join();
     close(news_fd_);
     close(kick_fd_);
+    close(stop_fd_);
 }
 
 FollowerNews ChangeFollower::take_news() {
@@ -453,7 +456,7 @@ void ChangeFollower::run() {
     while (!should_stop_or_restart()) {
         bool progressed = false;
         try {
-            PgConnection pg(settings_.conninfo, kStatementTimeout);
+            PgConnection pg(settings_.conninfo, kStatementTimeout, stop_fd_);
             ensure_fleet_schema(pg);
             if (settings_.listen) {
                 pg.exec(std::string("LISTEN ") + kChangeChannel);

@@ -111,6 +111,7 @@ private:
     FollowerSettings settings_;
     int news_fd_ = -1; // the loop waits on it
     int kick_fd_ = -1; // the thread waits on it (and on the database's socket)
+    int stop_fd_ = -1; // readable once stopping: ends any wait on the database
     std::mutex mutex_;
     FollowerNews news_;
     std::vector<store::TokenId> to_revoke_;

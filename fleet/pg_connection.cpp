@@ -27,8 +27,9 @@ bool succeeded(const PGresult* result) {
 
 } // namespace
 
-PgConnection::PgConnection(const std::string& conninfo, std::chrono::seconds timeout)
-    : timeout_(std::max(timeout, std::chrono::seconds{2})) {
+PgConnection::PgConnection(const std::string& conninfo, std::chrono::seconds timeout,
+                           int abandon_fd)
+    : timeout_(std::max(timeout, std::chrono::seconds{2})), abandon_fd_(abandon_fd) {
     const std::string seconds = std::to_string(timeout_.count());
     const std::string milliseconds = std::to_string(timeout_.count() * 1000);
     const std::string options =
@@ -41,18 +42,31 @@ PgConnection::PgConnection(const std::string& conninfo, std::chrono::seconds tim
     const std::array<const char*, 8> values{
         seconds.c_str(), milliseconds.c_str(), "10",   "5", options.c_str(),
         "apitokend",     conninfo.c_str(),     nullptr};
-    conn_.reset(PQconnectdbParams(keys.data(), values.data(), 1));
+    conn_.reset(PQconnectStartParams(keys.data(), values.data(), 1));
     if (!conn_) {
         throw PgError("out of memory connecting to the fleet database", true);
+    }
+    connect(Clock::now() + timeout_);
+    if (PQsetnonblocking(conn_.get(), 1) != 0) {
+        conn_.reset();
+        throw PgError("cannot make the fleet database connection non-blocking", true);
+    }
+}
+
+// libpq's asynchronous connect, so that our waits bound it (its own
+// connect_timeout does not apply to it, and would not see abandon_fd).
+void PgConnection::connect(Clock::time_point deadline) {
+    // Before the first PQconnectPoll, as if it had asked to write.
+    auto state = PGRES_POLLING_WRITING;
+    while (PQstatus(conn_.get()) != CONNECTION_BAD && state != PGRES_POLLING_OK &&
+           state != PGRES_POLLING_FAILED) {
+        wait_for_socket(state == PGRES_POLLING_READING ? POLLIN : POLLOUT, deadline);
+        state = PQconnectPoll(conn_.get());
     }
     if (PQstatus(conn_.get()) != CONNECTION_OK) {
         const std::string why = trimmed(PQerrorMessage(conn_.get()));
         conn_.reset();
         throw PgError(why, true);
-    }
-    if (PQsetnonblocking(conn_.get(), 1) != 0) {
-        conn_.reset();
-        throw PgError("cannot make the fleet database connection non-blocking", true);
     }
 }
 
@@ -127,8 +141,13 @@ void PgConnection::wait_for_socket(short events, Clock::time_point deadline) {
                               std::to_string(timeout_.count()) + " s",
                           true);
         }
-        pollfd fd{PQsocket(conn_.get()), events, 0};
-        const int r = poll(&fd, 1, static_cast<int>(left.count()));
+        std::array<pollfd, 2> fds{pollfd{PQsocket(conn_.get()), events, 0},
+                                  pollfd{abandon_fd_, POLLIN, 0}};
+        const int r = poll(fds.data(), fds.size(), static_cast<int>(left.count()));
+        if (r > 0 && fds[1].revents != 0) {
+            conn_.reset();
+            throw PgError("the wait for the fleet database was abandoned (stopping)", true);
+        }
         if (r > 0) {
             return;
         }

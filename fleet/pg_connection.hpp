@@ -37,13 +37,16 @@ using PgParam = std::optional<std::string>;
 // poll(), so that a server that stops answering — SIGSTOP, a dead peer
 // whose kernel still acknowledges, a lock held elsewhere — costs at most
 // that; the server's own statement_timeout and lock_timeout are set too).
-// Past it the connection is dropped (lost). Not thread-safe.
+// Past it the connection is dropped (lost). A wait also ends, the same
+// way, as soon as `abandon_fd` (when given) becomes readable: a daemon that
+// stops does not wait out a silent server. Not thread-safe.
 class PgConnection {
 public:
-    // Connects with `conninfo` (a libpq key=value string or URI). Our
-    // defaults come first, so the admin's conninfo overrides them. Throws
-    // PgError(lost) when the server cannot be reached or refuses the login.
-    PgConnection(const std::string& conninfo, std::chrono::seconds timeout);
+    // Connects with `conninfo` (a libpq key=value string or URI) within
+    // `timeout`. Our defaults come first, so the admin's conninfo overrides
+    // them. Throws PgError(lost) when the server cannot be reached or
+    // refuses the login.
+    PgConnection(const std::string& conninfo, std::chrono::seconds timeout, int abandon_fd = -1);
 
     // Runs one statement; returns its rows (or nothing). Throws PgError.
     PgResult exec(const std::string& sql, const std::vector<PgParam>& params = {});
@@ -69,12 +72,14 @@ private:
     struct Finish {
         void operator()(PGconn* conn) const noexcept { PQfinish(conn); }
     };
+    void connect(std::chrono::steady_clock::time_point deadline);
     PgResult wait_for_result();
     void wait_for_socket(short events, std::chrono::steady_clock::time_point deadline);
     [[noreturn]] void fail(const PGresult* result) const;
 
     std::unique_ptr<PGconn, Finish> conn_;
     std::chrono::seconds timeout_;
+    int abandon_fd_;
     std::optional<std::chrono::steady_clock::time_point> deadline_;
 };
 

@@ -10,9 +10,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <csignal>
 #include <functional>
 #include <memory>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -317,6 +319,45 @@ TEST_F(FleetTest, ConnectionsKilledByTheServerAreMadeAgainAndNothingIsMissed) {
     ASSERT_FALSE(after.empty());
     EXPECT_TRUE(eventually([&] { return logs_in(b, after); })) << b.world->daemon_log();
     EXPECT_TRUE(eventually([&] { return fleet_state(b).value("connected", false); }));
+}
+
+// Backends that stop answering mid-statement (a hung server, a dead peer
+// whose kernel still acknowledges): the daemon stops at once, instead of
+// waiting out the follower's 60 s bound on a statement.
+TEST_F(FleetTest, ADaemonStopsAtOnceWhileTheDatabaseHoldsItsStatements) {
+    Host& a = add_host("web-1", "fleet_poll_interval = 1s\n");
+    const std::string token = create(a, {"ci"});
+    ASSERT_FALSE(token.empty());
+    const ProcessResult listed =
+        pg->psql("SELECT pid FROM pg_stat_activity WHERE application_name = 'apitokend'");
+    ASSERT_EQ(listed.exit_code, 0) << listed.err;
+    // Resumed however the test ends, so that the cluster can stop.
+    struct StoppedProcesses {
+        std::vector<pid_t> pids;
+        StoppedProcesses() = default;
+        StoppedProcesses(const StoppedProcesses&) = delete;
+        StoppedProcesses& operator=(const StoppedProcesses&) = delete;
+        StoppedProcesses(StoppedProcesses&&) = delete;
+        StoppedProcesses& operator=(StoppedProcesses&&) = delete;
+        ~StoppedProcesses() {
+            for (const pid_t pid : pids) {
+                ::kill(pid, SIGCONT);
+            }
+        }
+    } backends;
+    std::istringstream lines(listed.out);
+    for (std::string line; std::getline(lines, line);) {
+        const auto pid = static_cast<pid_t>(std::stol(line));
+        ASSERT_EQ(::kill(pid, SIGSTOP), 0);
+        backends.pids.push_back(pid);
+    }
+    ASSERT_FALSE(backends.pids.empty());
+    // The write waits out its 3 s bound; the revocation is queued, and the
+    // follower, woken to send it, sends it into a backend that never
+    // answers (or its 1 s poll does).
+    EXPECT_EQ(ctl(a, a.world->alice, {"revoke", id_of(token)}).exit_code, 0);
+    EXPECT_FALSE(logs_in(a, token));
+    EXPECT_EQ(a.world->stop_daemon(), 0) << a.world->daemon_log();
 }
 
 TEST_F(FleetTest, AHostKilledWhileTheFleetChangesCatchesUpWithEverything) {
