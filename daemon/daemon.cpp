@@ -165,6 +165,7 @@ public:
         // Answer what is in flight, then write the statistics.
         pool_->drain();
         service_->usage().flush();
+        save_fleet_usage();
         if (r != 0 && !store_gone_) {
             log_.error("lost the connection to the system bus; exiting so that systemd restarts "
                        "apitokend");
@@ -174,6 +175,21 @@ public:
 
 private:
     using Task = std::function<void()>;
+
+    // This host's uses the fleet database has not had yet: sent after the
+    // next start.
+    void save_fleet_usage() const {
+        if (!fleet_) {
+            return;
+        }
+        try {
+            fleet_->save_usage();
+        } catch (const std::exception& error) {
+            log_.error(std::string("fleet: cannot keep this host's last usage statistics for the "
+                                   "fleet database: ") +
+                       error.what());
+        }
+    }
 
     // READY=1 (Type=notify) once the bus is served and, in fleet mode, the
     // replica may be used (synced, or within its grace period).

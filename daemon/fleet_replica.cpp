@@ -11,6 +11,30 @@
 #include <utility>
 
 namespace apitoken::daemon {
+namespace {
+
+std::vector<store::FleetUsage> as_fleet_usage(const fleet::UsageDeltas& deltas) {
+    std::vector<store::FleetUsage> uses;
+    uses.reserve(deltas.size());
+    for (const auto& [id, delta] : deltas) {
+        uses.push_back({.id = id,
+                        .use_count = delta.count,
+                        .last_used = delta.last_used,
+                        .service = delta.service,
+                        .rhost = delta.rhost});
+    }
+    return uses;
+}
+
+fleet::UsageDeltas as_deltas(const std::vector<store::FleetUsage>& uses) {
+    fleet::UsageDeltas deltas;
+    for (const auto& use : uses) {
+        deltas[use.id] = {use.use_count, use.last_used, use.service, use.rhost};
+    }
+    return deltas;
+}
+
+} // namespace
 
 FleetReplica::FleetReplica(const Config& config, store::TokenStore& store, const AuditLog& log,
                            sd_event* event, std::function<void()> ready)
@@ -106,10 +130,30 @@ void FleetReplica::count_uses(std::span<const store::UsageEvent> uses) {
     }
 }
 
-void FleetReplica::flush_usage() {
+void FleetReplica::save_usage() {
     if (!local_uses_.empty()) {
-        follower_->send_usage(local_uses_);
+        store_.queue_fleet_usage(as_fleet_usage(local_uses_));
         local_uses_.clear();
+    }
+}
+
+// One batch on its way at a time: what the follower holds is in the queue
+// too, and leaves it only once delivered, so nothing is sent twice.
+void FleetReplica::flush_usage() {
+    try {
+        save_usage();
+        if (usage_on_its_way_) {
+            return;
+        }
+        const auto queued = store_.queued_fleet_usage();
+        if (!queued.empty()) {
+            follower_->send_usage(as_deltas(queued));
+            usage_on_its_way_ = true;
+        }
+    } catch (const store::StoreError& error) {
+        log_.error(std::string("fleet: cannot keep this host's usage statistics for the fleet "
+                               "database (tried again at the next flush): ") +
+                   error.what());
     }
 }
 
@@ -158,6 +202,10 @@ void FleetReplica::take_news() {
     }
     if (!news.usage.empty()) {
         store_.put_fleet_usage(news.usage);
+    }
+    if (!news.usage_delivered.empty()) {
+        store_.forget_queued_fleet_usage(as_fleet_usage(news.usage_delivered));
+        usage_on_its_way_ = false;
     }
     if (news.heard && intact) {
         heard(now_seconds());

@@ -44,8 +44,12 @@ public:
     void tick();
     // This host's uses (once on disk), summed until flush_usage().
     void count_uses(std::span<const store::UsageEvent> uses);
-    // Every fleet_usage_flush_interval: the sums to the follower.
+    // Every fleet_usage_flush_interval: the sums join the store's queue of
+    // uses the database does not have yet, and that queue goes to the
+    // follower (unless an earlier one is still on its way).
     void flush_usage();
+    // At shutdown: the sums join the queue, sent after the next start.
+    void save_usage();
     [[nodiscard]] const std::string& host_name() const noexcept { return host_name_; }
 
 private:
@@ -73,6 +77,7 @@ private:
     std::optional<store::TimePoint> last_sync_;
     std::uint64_t seq_ = 0;
     fleet::UsageDeltas local_uses_;
+    bool usage_on_its_way_ = false; // the follower has the queue; it says when delivered
     mutable bool fail_closed_logged_ = false;
 };
 

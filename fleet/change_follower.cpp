@@ -263,14 +263,15 @@ private:
             pg_.exec("SELECT apitoken_fleet.record_usage($1, $2::jsonb)",
                      {owner_.settings_.host_name, rows.dump()});
         } catch (const PgError& error) {
-            // Lost: sent with the next flush. Refused: statistics are worth
-            // less than the replica's catch-up; dropped.
+            // Lost: sent by the next session. Refused: statistics are worth
+            // less than the replica's catch-up; dropped (as delivered).
             if (error.lost()) {
                 const std::scoped_lock lock(owner_.mutex_);
                 merge_usage(owner_.usage_to_send_, deltas);
                 throw;
             }
         }
+        owner_.post([&](FollowerNews& news) { merge_usage(news.usage_delivered, deltas); });
     }
 
     // The fleet-wide sums of the tokens used since the last look (with an

@@ -64,6 +64,7 @@ struct FollowerNews {
     bool heard = false;                   // a catch-up finished: the replica is as new as the log
     std::vector<store::TokenId> revoked;  // queued revocations now in the database
     std::vector<store::FleetUsage> usage; // fleet-wide usage of tokens used lately
+    UsageDeltas usage_delivered{};        // of this host's, what the database took (or refused)
     std::string revocation_problem{};     // why the database refused a queued revocation
 };
 

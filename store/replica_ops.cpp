@@ -18,6 +18,7 @@ constexpr std::string_view kSeqKey = "fleet.seq";
 constexpr std::string_view kSyncedAtKey = "fleet.synced_at";
 constexpr std::string_view kRevocationPrefix = "fleet.revoke:";
 constexpr std::string_view kUsagePrefix = "fleet.usage:";
+constexpr std::string_view kUnsentUsagePrefix = "fleet.unsent:";
 constexpr std::string_view kVersionPrefix = "fleet.version:";
 constexpr std::string_view kFleetIdKey = "fleet.id";
 constexpr std::string_view kRevokedHerePrefix = "fleet.revoked:";
@@ -44,6 +45,11 @@ std::string revoked_here_key(const TokenId& id) {
 
 std::string usage_key(const TokenId& id) {
     return meta_key(kUsagePrefix, id);
+}
+
+// This host's uses of a token that the fleet database does not have yet.
+std::string unsent_usage_key(const TokenId& id) {
+    return meta_key(kUnsentUsagePrefix, id);
 }
 
 // Times as Unix seconds in encode_u64's 8 bytes.
@@ -89,6 +95,27 @@ std::optional<FleetUsage> decode_usage(const TokenId& id, std::string_view bytes
         bytes.remove_prefix(end + 1);
     }
     return usage;
+}
+
+// Every token's entry of a kind (`prefix`) in the meta table, in key order.
+template <typename Visit>
+void for_each_entry(const Txn& txn, MDB_dbi meta, std::string_view prefix, Visit&& visit) {
+    Cursor cursor(txn, meta);
+    MDB_val key{};
+    MDB_val value{};
+    const std::string start(prefix);
+    key.mv_data = const_cast<char*>(start.data()); // NOLINT(cppcoreguidelines-pro-type-const-cast)
+    key.mv_size = start.size();
+    for (bool more = cursor.move(MDB_SET_RANGE, key, value); more;
+         more = cursor.move(MDB_NEXT, key, value)) {
+        const auto name = lmdb::as_view(key);
+        if (!name.starts_with(prefix)) {
+            break;
+        }
+        if (const auto id = TokenId::from_bytes(name.substr(prefix.size()))) {
+            visit(*id, lmdb::as_view(value));
+        }
+    }
 }
 
 // The fleet's record, with what only this host knows about the token.
@@ -177,6 +204,7 @@ void TokenStore::Impl::set_fleet_version(Txn& txn, const TokenId& id, std::uint6
 
 void TokenStore::Impl::forget_fleet_usage(Txn& txn, const TokenId& id) const {
     txn.erase(tables.meta, usage_key(id));
+    txn.erase(tables.meta, unsent_usage_key(id));
     txn.erase(tables.meta, version_key(id));
 }
 
@@ -194,6 +222,59 @@ std::optional<FleetUsage> TokenStore::fleet_usage(const TokenId& id) const {
     const Txn txn(impl_->env.get(), Txn::Mode::Read);
     const auto bytes = txn.find(impl_->tables.meta, usage_key(id));
     return bytes ? decode_usage(id, *bytes) : std::nullopt;
+}
+
+// Counts add up; the latest use names the service and rhost.
+void TokenStore::queue_fleet_usage(std::span<const FleetUsage> uses) {
+    impl_->write([&](Txn& txn) {
+        for (const auto& use : uses) {
+            if (!txn.find(impl_->tables.tokens, use.id.key())) {
+                continue; // gone: its uses count nowhere any more
+            }
+            const auto key = unsent_usage_key(use.id);
+            const auto bytes = txn.find(impl_->tables.meta, key);
+            auto sum = bytes ? decode_usage(use.id, *bytes) : std::nullopt;
+            if (!sum) {
+                sum = FleetUsage{.id = use.id};
+            }
+            sum->use_count += use.use_count;
+            if (use.last_used >= sum->last_used) {
+                sum->last_used = use.last_used;
+                sum->service = use.service;
+                sum->rhost = use.rhost;
+            }
+            txn.put(impl_->tables.meta, key, encode_usage(*sum));
+        }
+    });
+}
+
+std::vector<FleetUsage> TokenStore::queued_fleet_usage() const {
+    const Txn txn(impl_->env.get(), Txn::Mode::Read);
+    std::vector<FleetUsage> uses;
+    for_each_entry(txn, impl_->tables.meta, kUnsentUsagePrefix,
+                   [&](const TokenId& id, std::string_view value) {
+                       if (auto use = decode_usage(id, value)) {
+                           uses.push_back(std::move(*use));
+                       }
+                   });
+    return uses;
+}
+
+// Only the counts sent: uses queued while they were on their way stay.
+void TokenStore::forget_queued_fleet_usage(std::span<const FleetUsage> sent) {
+    impl_->write([&](Txn& txn) {
+        for (const auto& use : sent) {
+            const auto key = unsent_usage_key(use.id);
+            const auto bytes = txn.find(impl_->tables.meta, key);
+            auto sum = bytes ? decode_usage(use.id, *bytes) : std::nullopt;
+            if (!sum || sum->use_count <= use.use_count) {
+                txn.erase(impl_->tables.meta, key);
+                continue;
+            }
+            sum->use_count -= use.use_count;
+            txn.put(impl_->tables.meta, key, encode_usage(*sum));
+        }
+    });
 }
 
 void TokenStore::set_publisher(ChangePublisher* publisher) noexcept {
@@ -283,22 +364,8 @@ void TokenStore::mark_replica_synced(TimePoint synced_at) {
 std::vector<TokenId> TokenStore::queued_revocations() const {
     const Txn txn(impl_->env.get(), Txn::Mode::Read);
     std::vector<TokenId> ids;
-    Cursor cursor(txn, impl_->tables.meta);
-    MDB_val key{};
-    MDB_val value{};
-    const std::string prefix(kRevocationPrefix);
-    key.mv_data = const_cast<char*>(prefix.data()); // NOLINT(cppcoreguidelines-pro-type-const-cast)
-    key.mv_size = prefix.size();
-    for (bool more = cursor.move(MDB_SET_RANGE, key, value); more;
-         more = cursor.move(MDB_NEXT, key, value)) {
-        const auto name = lmdb::as_view(key);
-        if (!name.starts_with(kRevocationPrefix)) {
-            break;
-        }
-        if (const auto id = TokenId::from_bytes(name.substr(kRevocationPrefix.size()))) {
-            ids.push_back(*id);
-        }
-    }
+    for_each_entry(txn, impl_->tables.meta, kRevocationPrefix,
+                   [&](const TokenId& id, std::string_view /*value*/) { ids.push_back(id); });
     return ids;
 }
 

@@ -232,6 +232,15 @@ public:
     // one transaction; a token's entry goes with the token).
     void put_fleet_usage(std::span<const FleetUsage> usage);
     [[nodiscard]] std::optional<FleetUsage> fleet_usage(const TokenId& id) const;
+    // This host's uses that the fleet database does not have yet, summed
+    // per token (`host` unused): kept here so that a restart, also during
+    // an outage, loses none of the fleet-wide counts. Uses of a token that
+    // is gone are not kept.
+    void queue_fleet_usage(std::span<const FleetUsage> uses);
+    [[nodiscard]] std::vector<FleetUsage> queued_fleet_usage() const;
+    // The database has `sent`: their counts leave the queue (uses queued
+    // since they were read stay).
+    void forget_queued_fleet_usage(std::span<const FleetUsage> sent);
 
     [[nodiscard]] std::size_t map_size() const;
     // False once data.mdb in the state directory is no longer the file this

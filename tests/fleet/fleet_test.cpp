@@ -294,6 +294,36 @@ TEST_F(FleetTest, UsesOnEveryHostAddUpInTheListOfEach) {
     EXPECT_EQ(rows.out, "web-1:1\nweb-2:2\n") << rows.err;
 }
 
+// Uses the database could not take yet are kept on disk, not in memory:
+// a restart during the outage loses none of them from the fleet's counts.
+TEST_F(FleetTest, UsesMadeWhileTheDatabaseIsDownCountOnceItIsBackAlsoAfterARestart) {
+    hosts.reserve(2);
+    Host& a = add_host("web-1");
+    const Host& b = add_host("web-2");
+    const std::string token = create(a, {"ci"});
+    ASSERT_TRUE(eventually([&] { return logs_in(b, token); }));
+    const auto usage_rows = [&] {
+        return pg->psql("SELECT host || ':' || use_count FROM apitoken_fleet.usage ORDER BY host")
+            .out;
+    };
+    ASSERT_TRUE(eventually([&] { return usage_rows() == "web-2:1\n"; })) << usage_rows();
+    pg->stop();
+    ASSERT_TRUE(eventually([&] { return !fleet_state(a).value("connected", true); }));
+    for (int i = 0; i < 3; ++i) {
+        ASSERT_TRUE(logs_in(a, token));
+    }
+    ASSERT_EQ(a.world->stop_daemon(), 0) << a.world->daemon_log();
+    pg->start();
+    a.world->start_daemon();
+    EXPECT_TRUE(eventually([&] { return usage_rows() == "web-1:3\nweb-2:1\n"; }))
+        << usage_rows() << a.world->daemon_log();
+    const auto count_on_b = [&] {
+        const ProcessResult r = ctl(b, b.world->alice, {"show", id_of(token), "--json"});
+        return r.exit_code == 0 ? json::parse(r.out).value("use_count", 0) : -1;
+    };
+    EXPECT_TRUE(eventually([&] { return count_on_b() == 4; })) << count_on_b();
+}
+
 TEST_F(FleetTest, ATokenWithAUseLimitNamesExactlyOneHost) {
     const Host& a = add_host("web-1");
     const ProcessResult refused = ctl(a, a.world->alice, {"create", "once", "--max-uses=1"});

@@ -645,5 +645,39 @@ TEST(TokenStoreSchema, StoreOfThisBuildIsRefusedByABuildExpectingANewerSchema) {
     EXPECT_EQ(ours.find(t.record.id), t.record);
 }
 
+// Fleet mode's queue of this host's uses for the database: what was sent
+// leaves it, uses queued while it was on its way stay, a gone token's go.
+TEST_F(TokenStoreTest, QueuedFleetUsageKeepsWhatWasNotDeliveredAcrossAReopen) {
+    const TestToken kept = make_token("alice", "kept");
+    const TestToken doomed = make_token("alice", "doomed");
+    store->create(kept.record);
+    store->create(doomed.record);
+    const auto use = [](const TestToken& t, std::uint64_t count, int second, const char* rhost) {
+        return FleetUsage{.id = t.record.id,
+                          .use_count = count,
+                          .last_used = TimePoint{std::chrono::seconds{second}},
+                          .service = "sshd",
+                          .rhost = rhost};
+    };
+    store->queue_fleet_usage(std::vector{use(kept, 2, 10, "10.0.0.1"), use(doomed, 1, 10, "")});
+    const auto sent = store->queued_fleet_usage();
+    ASSERT_EQ(sent.size(), 2U);
+    store->queue_fleet_usage(std::vector{use(kept, 3, 20, "10.0.0.2")}); // while on its way
+    store->forget_queued_fleet_usage(sent);
+    reopen();
+    const auto left = store->queued_fleet_usage();
+    ASSERT_EQ(left.size(), 1U);
+    EXPECT_EQ(left[0].id, kept.record.id);
+    EXPECT_EQ(left[0].use_count, 3U);
+    EXPECT_EQ(left[0].rhost, "10.0.0.2");
+    EXPECT_EQ(left[0].last_used, TimePoint{std::chrono::seconds{20}});
+
+    store->queue_fleet_usage(std::vector{use(doomed, 4, 30, "")});
+    store->revoke("alice", doomed.record.id);
+    store->queue_fleet_usage(std::vector{use(doomed, 1, 40, "")});
+    ASSERT_EQ(store->queued_fleet_usage().size(), 1U);
+    EXPECT_EQ(store->queued_fleet_usage()[0].id, kept.record.id);
+}
+
 } // namespace
 } // namespace apitoken::store
