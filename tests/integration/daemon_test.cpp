@@ -360,7 +360,9 @@ TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
     // One worker, room for two jobs, and a hash that takes a while. What is
     // asserted does not depend on how long it takes (seconds under ASan on a
     // busy machine): every call is answered, by the daemon, either with the
-    // result or with Busy; so the callers wait as long as it takes.
+    // result or with Busy; so the callers wait as long as it takes, within
+    // ctest's limit for the test (a call never answered is reported here,
+    // with the daemon's log, not killed unexplained by ctest).
     world->set_config(
         "workers = 1\nqueue_size = 2\nargon2_time_cost = 3\nargon2_memory_kib = 65536\n");
     world->start_daemon();
@@ -368,20 +370,20 @@ TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
     const long rss_before = world->daemon_peak_rss_kib();
     std::vector<std::future<CallResult>> calls;
     calls.reserve(40);
+    const auto call = [&] {
+        return world->call(world->root, {"--timeout-ms=140000", "auth", "alice", token, "sshd", ""},
+                           std::chrono::seconds(150));
+    };
     for (int i = 0; i < 40; ++i) {
-        calls.push_back(std::async(std::launch::async, [&] {
-            return world->call(world->root,
-                               {"--timeout-ms=1800000", "auth", "alice", token, "sshd", ""},
-                               std::chrono::minutes(30));
-        }));
+        calls.push_back(std::async(std::launch::async, call));
     }
     int ok = 0;
     int busy = 0;
-    for (auto& call : calls) {
-        const CallResult r = call.get();
+    for (auto& pending : calls) {
+        const CallResult r = pending.get();
         ok += r.ok() ? 1 : 0;
         busy += r.refused("Busy") ? 1 : 0;
-        EXPECT_TRUE(r.ok() || r.refused("Busy")) << r.raw;
+        EXPECT_TRUE(r.ok() || r.refused("Busy")) << r.raw << world->daemon_log();
     }
     EXPECT_GT(ok, 0);
     EXPECT_GT(busy, 0) << "a full queue must answer Busy";
@@ -390,12 +392,7 @@ TEST_F(DaemonTest, OverloadAnswersBusyAndMemoryStaysBounded) {
         EXPECT_LT(world->daemon_peak_rss_kib(), rss_before + 100L * 1024)
             << "peak RSS grew from " << rss_before << " KiB";
     }
-    EXPECT_TRUE(world
-                    ->call(world->root,
-                           {"--timeout-ms=1800000", "auth", "alice", token, "sshd", ""},
-                           std::chrono::minutes(30))
-                    .ok())
-        << "still serving after the flood";
+    EXPECT_TRUE(call().ok()) << "still serving after the flood";
 }
 
 TEST_F(DaemonTest, RestartKeepsTokensAndSigtermFlushesStatistics) {

@@ -4,43 +4,76 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
+#include <utility>
 
 namespace apitoken::testing {
 namespace {
 
-std::vector<char*> c_strings(std::vector<std::string>& strings) {
-    std::vector<char*> out;
-    out.reserve(strings.size() + 1);
-    for (auto& s : strings) {
-        out.push_back(s.data());
+// What the child needs, made before fork(): in a test with threads, the
+// child of fork() may only make async-signal-safe calls until it execs (a
+// lock another thread held at the fork, the allocator's for one, stays held
+// in the child for ever).
+class PreparedExec {
+public:
+    // The test's environment with `env` set over it, in order (a later
+    // entry for a name replaces an earlier one, as setenv would).
+    PreparedExec(std::vector<std::string> argv, const Environment& env) : argv_(std::move(argv)) {
+        for (char** entry = environ; *entry != nullptr; ++entry) {
+            env_.emplace_back(*entry);
+        }
+        for (const auto& extra : env) {
+            const auto same_name = [name = name_of(extra)](const std::string& entry) {
+                return name_of(entry) == name;
+            };
+            if (const auto it = std::ranges::find_if(env_, same_name); it != env_.end()) {
+                *it = extra;
+            } else {
+                env_.push_back(extra);
+            }
+        }
+        argv_pointers_ = pointers(argv_);
+        env_pointers_ = pointers(env_);
     }
-    out.push_back(nullptr);
-    return out;
-}
 
-// In the child: environment, redirections, exec. Never returns.
-[[noreturn]] void exec_child(std::vector<std::string> argv, const Environment& env, int stdin_fd,
-                             int stdout_fd, int stderr_fd) {
-    for (const auto& entry : env) {
-        const auto eq = entry.find('=');
-        // NOLINTNEXTLINE(concurrency-mt-unsafe): a forked child has one thread
-        ::setenv(entry.substr(0, eq).c_str(), entry.substr(eq + 1).c_str(), 1);
+    // In the child: redirections, exec. Never returns.
+    [[noreturn]] void run(int stdin_fd, int stdout_fd, int stderr_fd) const {
+        ::dup2(stdin_fd, STDIN_FILENO);
+        ::dup2(stdout_fd, STDOUT_FILENO);
+        ::dup2(stderr_fd, STDERR_FILENO);
+        ::setpgid(0, 0);
+        ::execvpe(argv_pointers_[0], argv_pointers_.data(), env_pointers_.data());
+        ::_exit(127);
     }
-    ::dup2(stdin_fd, STDIN_FILENO);
-    ::dup2(stdout_fd, STDOUT_FILENO);
-    ::dup2(stderr_fd, STDERR_FILENO);
-    ::setpgid(0, 0);
-    const auto args = c_strings(argv);
-    ::execvp(args[0], args.data());
-    ::_exit(127);
-}
+
+private:
+    static std::string_view name_of(std::string_view entry) {
+        return entry.substr(0, entry.find('='));
+    }
+
+    static std::vector<char*> pointers(std::vector<std::string>& strings) {
+        std::vector<char*> out;
+        out.reserve(strings.size() + 1);
+        for (auto& text : strings) {
+            out.push_back(text.data());
+        }
+        out.push_back(nullptr);
+        return out;
+    }
+
+    std::vector<std::string> argv_;
+    std::vector<std::string> env_;
+    std::vector<char*> argv_pointers_;
+    std::vector<char*> env_pointers_;
+};
 
 std::string read_file(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
@@ -84,9 +117,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const Environmen
         throw std::runtime_error("cannot write stdin file");
     }
     ::lseek(in_fd, 0, SEEK_SET);
+    const PreparedExec exec(argv, env);
     const pid_t pid = ::fork();
     if (pid == 0) {
-        exec_child(argv, env, in_fd, out_fd, err_fd);
+        exec.run(in_fd, out_fd, err_fd);
     }
     ProcessResult result;
     int status = 0;
@@ -116,9 +150,10 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv, const
     if (log_fd < 0 || null_fd < 0) {
         throw std::runtime_error("cannot open " + log_.string());
     }
+    const PreparedExec exec(argv, env);
     pid_ = ::fork();
     if (pid_ == 0) {
-        exec_child(argv, env, null_fd, log_fd, log_fd);
+        exec.run(null_fd, log_fd, log_fd);
     }
     ::close(log_fd);
     ::close(null_fd);
