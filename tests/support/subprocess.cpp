@@ -43,6 +43,12 @@ public:
         argv_pointers_ = pointers(argv_);
         env_pointers_ = pointers(env_);
     }
+    // The pointers point into the strings: never copied or moved.
+    PreparedExec(const PreparedExec&) = delete;
+    PreparedExec& operator=(const PreparedExec&) = delete;
+    PreparedExec(PreparedExec&&) = delete;
+    PreparedExec& operator=(PreparedExec&&) = delete;
+    ~PreparedExec() = default;
 
     // In the child: redirections, exec. Never returns.
     [[noreturn]] void run(int stdin_fd, int stdout_fd, int stderr_fd) const {
