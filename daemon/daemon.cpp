@@ -261,8 +261,8 @@ private:
         auto& slot =
             tasks_.emplace_back(std::make_unique<TimerTask>(TimerTask{std::move(task), interval}));
         sd_event_source* raw = nullptr;
-        check(sd_event_add_time_relative(event_.get(), &raw, CLOCK_MONOTONIC, usec_of(interval), 0,
-                                         on_timer, slot.get()),
+        check(sd_event_add_time_relative(event_.get(), &raw, CLOCK_MONOTONIC,
+                                         ipc::usec_of(interval), 0, on_timer, slot.get()),
               "cannot add a timer");
         return EventSource(raw);
     }
@@ -272,11 +272,6 @@ private:
         std::chrono::seconds interval;
     };
 
-    static std::uint64_t usec_of(std::chrono::seconds s) {
-        return static_cast<std::uint64_t>(
-            std::chrono::duration_cast<std::chrono::microseconds>(s).count());
-    }
-
     static int on_timer(sd_event_source* source, std::uint64_t /*usec*/, void* userdata) {
         auto& timer = *static_cast<TimerTask*>(userdata);
         try {
@@ -284,7 +279,7 @@ private:
         } catch (...) {
             // The tasks log their own failures; a C callback must not throw.
         }
-        sd_event_source_set_time_relative(source, usec_of(timer.interval));
+        sd_event_source_set_time_relative(source, ipc::usec_of(timer.interval));
         sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
         return 0;
     }

@@ -22,10 +22,6 @@
 namespace apitoken::daemon {
 namespace {
 
-std::uint64_t usec_of(std::chrono::microseconds span) {
-    return static_cast<std::uint64_t>(span.count());
-}
-
 std::system_error failure(int error, const std::string& what) {
     return {error, std::generic_category(), what};
 }
@@ -178,7 +174,7 @@ void DirectListener::pause_accepting() {
     sd_event_source_set_enabled(accept_source_.get(), SD_EVENT_OFF);
     sd_event_source* raw = nullptr;
     if (sd_event_add_time_relative(
-            event_, &raw, CLOCK_MONOTONIC, usec_of(kPause), 0,
+            event_, &raw, CLOCK_MONOTONIC, ipc::usec_of(kPause), 0,
             [](sd_event_source* /*s*/, std::uint64_t /*usec*/, void* userdata) {
                 auto& self = *static_cast<DirectListener*>(userdata);
                 sd_event_source_set_enabled(self.accept_source_.get(), SD_EVENT_ON);
@@ -264,7 +260,8 @@ void DirectListener::start_connection(int fd, const Caller& caller) {
     }
     connection->filter.reset(slot);
     if ((r = sd_event_add_time_relative(event_, &timer, CLOCK_MONOTONIC,
-                                        usec_of(limits_.auth_timeout), 0, on_timer, self)) < 0) {
+                                        ipc::usec_of(limits_.auth_timeout), 0, on_timer, self)) <
+        0) {
         throw failure(-r, "cannot time a direct connection");
     }
     connection->timer.reset(timer);
@@ -297,7 +294,7 @@ int DirectListener::on_timer(sd_event_source* source, std::uint64_t /*usec*/, vo
     }
     connection.idle_timing = true;
     connection.active = false;
-    sd_event_source_set_time_relative(source, usec_of(self.limits_.idle_timeout));
+    sd_event_source_set_time_relative(source, ipc::usec_of(self.limits_.idle_timeout));
     sd_event_source_set_enabled(source, SD_EVENT_ONESHOT);
     return 0;
 }

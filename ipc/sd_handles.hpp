@@ -6,9 +6,16 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include <chrono>
+#include <cstdint>
 #include <memory>
 
 namespace apitoken::ipc {
+
+// A span as sd-event's times are given (microseconds).
+[[nodiscard]] inline std::uint64_t usec_of(std::chrono::microseconds span) noexcept {
+    return static_cast<std::uint64_t>(span.count());
+}
 
 struct MessageUnref {
     void operator()(sd_bus_message* m) const noexcept { sd_bus_message_unref(m); }

@@ -118,6 +118,13 @@ void for_each_entry(const Txn& txn, MDB_dbi meta, std::string_view prefix, Visit
     }
 }
 
+// A token's usage entry of a kind (`key`), if there is one.
+std::optional<FleetUsage> usage_at(const Txn& txn, MDB_dbi meta, std::string_view key,
+                                   const TokenId& id) {
+    const auto bytes = txn.find(meta, key);
+    return bytes ? decode_usage(id, *bytes) : std::nullopt;
+}
+
 // The fleet's record, with what only this host knows about the token.
 TokenRecord merged(TokenRecord fleet, const TokenRecord& local) {
     fleet.use_count = local.use_count;
@@ -220,8 +227,7 @@ void TokenStore::put_fleet_usage(std::span<const FleetUsage> usage) {
 
 std::optional<FleetUsage> TokenStore::fleet_usage(const TokenId& id) const {
     const Txn txn(impl_->env.get(), Txn::Mode::Read);
-    const auto bytes = txn.find(impl_->tables.meta, usage_key(id));
-    return bytes ? decode_usage(id, *bytes) : std::nullopt;
+    return usage_at(txn, impl_->tables.meta, usage_key(id), id);
 }
 
 // Counts add up; the latest use names the service and rhost.
@@ -232,18 +238,15 @@ void TokenStore::queue_fleet_usage(std::span<const FleetUsage> uses) {
                 continue; // gone: its uses count nowhere any more
             }
             const auto key = unsent_usage_key(use.id);
-            const auto bytes = txn.find(impl_->tables.meta, key);
-            auto sum = bytes ? decode_usage(use.id, *bytes) : std::nullopt;
-            if (!sum) {
-                sum = FleetUsage{.id = use.id};
+            auto sum =
+                usage_at(txn, impl_->tables.meta, key, use.id).value_or(FleetUsage{.id = use.id});
+            sum.use_count += use.use_count;
+            if (use.last_used >= sum.last_used) {
+                sum.last_used = use.last_used;
+                sum.service = use.service;
+                sum.rhost = use.rhost;
             }
-            sum->use_count += use.use_count;
-            if (use.last_used >= sum->last_used) {
-                sum->last_used = use.last_used;
-                sum->service = use.service;
-                sum->rhost = use.rhost;
-            }
-            txn.put(impl_->tables.meta, key, encode_usage(*sum));
+            txn.put(impl_->tables.meta, key, encode_usage(sum));
         }
     });
 }
@@ -265,8 +268,7 @@ void TokenStore::forget_queued_fleet_usage(std::span<const FleetUsage> sent) {
     impl_->write([&](Txn& txn) {
         for (const auto& use : sent) {
             const auto key = unsent_usage_key(use.id);
-            const auto bytes = txn.find(impl_->tables.meta, key);
-            auto sum = bytes ? decode_usage(use.id, *bytes) : std::nullopt;
+            auto sum = usage_at(txn, impl_->tables.meta, key, use.id);
             if (!sum || sum->use_count <= use.use_count) {
                 txn.erase(impl_->tables.meta, key);
                 continue;

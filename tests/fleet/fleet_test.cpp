@@ -115,6 +115,19 @@ protected:
         return status.value("fleet", json::object());
     }
 
+    // `show ID --json` as alice on `host` ({} when refused).
+    static json shown(const Host& host, const std::string& token) {
+        const ProcessResult r = ctl(host, host.world->alice, {"show", id_of(token), "--json"});
+        return r.exit_code == 0 ? json::parse(r.out) : json::object();
+    }
+
+    // The fleet's usage table: "host:count" lines, by host (or why psql failed).
+    [[nodiscard]] std::string usage_rows() const {
+        const ProcessResult rows =
+            pg->psql("SELECT host || ':' || use_count FROM apitoken_fleet.usage ORDER BY host");
+        return rows.exit_code == 0 ? rows.out : "psql failed: " + rows.err;
+    }
+
     std::unique_ptr<PgCluster> pg;
     std::vector<Host> hosts;
 };
@@ -280,18 +293,12 @@ TEST_F(FleetTest, UsesOnEveryHostAddUpInTheListOfEach) {
     std::this_thread::sleep_for(1100ms);
     ASSERT_TRUE(logs_in(b, token));
     // 1 on a, 2 on b (the first of b's came with the wait above).
-    const auto shown_on_a = [&] {
-        const ProcessResult r = ctl(a, a.world->alice, {"show", id_of(token), "--json"});
-        return r.exit_code == 0 ? json::parse(r.out) : json::object();
-    };
-    EXPECT_TRUE(eventually([&] { return shown_on_a().value("use_count", 0) == 3; }))
-        << shown_on_a().dump();
-    const json shown = shown_on_a();
-    EXPECT_EQ(shown.value("last_host", ""), "web-2") << shown.dump();
+    EXPECT_TRUE(eventually([&] { return shown(a, token).value("use_count", 0) == 3; }))
+        << shown(a, token).dump();
+    const json on_a = shown(a, token);
+    EXPECT_EQ(on_a.value("last_host", ""), "web-2") << on_a.dump();
     // One statement per flush per host, not one per login.
-    const ProcessResult rows = pg->psql("SELECT host || ':' || use_count FROM apitoken_fleet.usage "
-                                        "ORDER BY host");
-    EXPECT_EQ(rows.out, "web-1:1\nweb-2:2\n") << rows.err;
+    EXPECT_EQ(usage_rows(), "web-1:1\nweb-2:2\n");
 }
 
 // Uses the database could not take yet are kept on disk, not in memory:
@@ -302,10 +309,6 @@ TEST_F(FleetTest, UsesMadeWhileTheDatabaseIsDownCountOnceItIsBackAlsoAfterAResta
     const Host& b = add_host("web-2");
     const std::string token = create(a, {"ci"});
     ASSERT_TRUE(eventually([&] { return logs_in(b, token); }));
-    const auto usage_rows = [&] {
-        return pg->psql("SELECT host || ':' || use_count FROM apitoken_fleet.usage ORDER BY host")
-            .out;
-    };
     ASSERT_TRUE(eventually([&] { return usage_rows() == "web-2:1\n"; })) << usage_rows();
     pg->stop();
     ASSERT_TRUE(eventually([&] { return !fleet_state(a).value("connected", true); }));
@@ -317,11 +320,8 @@ TEST_F(FleetTest, UsesMadeWhileTheDatabaseIsDownCountOnceItIsBackAlsoAfterAResta
     a.world->start_daemon();
     EXPECT_TRUE(eventually([&] { return usage_rows() == "web-1:3\nweb-2:1\n"; }))
         << usage_rows() << a.world->daemon_log();
-    const auto count_on_b = [&] {
-        const ProcessResult r = ctl(b, b.world->alice, {"show", id_of(token), "--json"});
-        return r.exit_code == 0 ? json::parse(r.out).value("use_count", 0) : -1;
-    };
-    EXPECT_TRUE(eventually([&] { return count_on_b() == 4; })) << count_on_b();
+    EXPECT_TRUE(eventually([&] { return shown(b, token).value("use_count", 0) == 4; }))
+        << shown(b, token).dump();
 }
 
 TEST_F(FleetTest, ATokenWithAUseLimitNamesExactlyOneHost) {
