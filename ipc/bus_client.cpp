@@ -1,5 +1,7 @@
 #include "ipc/bus_client.hpp"
 
+#include "ipc/client_connection.hpp"
+#include "ipc/client_outcome.hpp"
 #include "ipc/dictionary.hpp"
 #include "ipc/message_codec.hpp"
 #include "ipc/sd_handles.hpp"
@@ -7,181 +9,23 @@
 #include <systemd/sd-bus.h>
 
 #include <algorithm>
-#include <array>
-#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
 #include <new>
-#include <system_error>
 
 namespace apitoken::ipc {
-namespace {
 
-Outcome ok() {
-    return {};
-}
-
-// For catch handlers: building a message could itself throw, so none.
-Outcome out_of_memory() noexcept {
-    Outcome outcome;
-    outcome.kind = Outcome::Kind::OutOfMemory;
-    return outcome;
-}
-
-Outcome internal_error() noexcept {
-    Outcome outcome;
-    outcome.kind = Outcome::Kind::Failed;
-    return outcome;
-}
-
-Outcome failed(Outcome::Kind kind, std::string message) {
-    return {kind, Error::Failed, std::move(message)};
-}
-
-std::string errno_text(int error) {
-    return std::generic_category().message(error);
-}
-
-bool means_unavailable_errno(int error) {
-    constexpr std::array kErrnos{ECONNREFUSED, ENOENT,    ECONNRESET,   ENOTCONN, EPIPE,
-                                 ETIMEDOUT,    ESHUTDOWN, EHOSTUNREACH, ENXIO,    ECONNABORTED};
-    return std::ranges::any_of(kErrnos, [error](int e) { return e == error; });
-}
-
-bool means_unavailable_name(std::string_view name) {
-    constexpr std::array<std::string_view, 8> kNames{
-        SD_BUS_ERROR_SERVICE_UNKNOWN,
-        SD_BUS_ERROR_NAME_HAS_NO_OWNER,
-        SD_BUS_ERROR_NO_REPLY,
-        SD_BUS_ERROR_TIMEOUT,
-        "org.freedesktop.DBus.Error.TimedOut",
-        SD_BUS_ERROR_DISCONNECTED,
-        SD_BUS_ERROR_NO_SERVER,
-        SD_BUS_ERROR_UNKNOWN_OBJECT,
-    };
-    for (const auto known : kNames) {
-        if (name == known) {
-            return true;
-        }
-    }
-    // Activation failures: org.freedesktop.DBus.Error.Spawn.*
-    return name.starts_with("org.freedesktop.DBus.Error.Spawn");
-}
-
-// The one place where sd-bus failures become Outcomes.
-Outcome outcome_of(const sd_bus_error& error, int r) {
-    const std::string_view name = error.name != nullptr ? error.name : "";
-    const std::string message = error.message != nullptr ? error.message : errno_text(-r);
-    if (const auto ours = error_from_name(name)) {
-        return {Outcome::Kind::Refused, *ours, message};
-    }
-    const int errno_value = sd_bus_error_is_set(&error) ? sd_bus_error_get_errno(&error) : -r;
-    if (name == SD_BUS_ERROR_NO_MEMORY || errno_value == ENOMEM) {
-        return failed(Outcome::Kind::OutOfMemory, "out of memory");
-    }
-    if (name == SD_BUS_ERROR_ACCESS_DENIED) {
-        return {Outcome::Kind::Refused, Error::AccessDenied,
-                "the D-Bus policy refused the call: " + message};
-    }
-    if (name == SD_BUS_ERROR_UNKNOWN_METHOD) {
-        Outcome outcome = failed(Outcome::Kind::Failed, message);
-        outcome.unknown_method = true;
-        return outcome;
-    }
-    if (means_unavailable_name(name) || means_unavailable_errno(errno_value)) {
-        return failed(Outcome::Kind::Unavailable, message);
-    }
-    return failed(Outcome::Kind::Failed, message);
-}
-
-Outcome no_bus(int connect_error) {
-    Outcome outcome = failed(Outcome::Kind::Unavailable,
-                             "cannot connect to the system bus: " + errno_text(connect_error));
-    outcome.no_bus = true;
-    return outcome;
-}
-
-Outcome reply_error(int r) {
-    return failed(r == -ENOMEM ? Outcome::Kind::OutOfMemory : Outcome::Kind::Failed,
-                  "unexpected reply from apitokend: " + errno_text(-r));
-}
-
-constexpr const char* kDefaultSystemBusAddress = "unix:path=/run/dbus/system_bus_socket";
-
-std::uint64_t usec_until(std::chrono::steady_clock::time_point deadline) {
-    const auto left = std::chrono::duration_cast<std::chrono::microseconds>(
-        deadline - std::chrono::steady_clock::now());
-    return left.count() > 0 ? static_cast<std::uint64_t>(left.count()) : 0;
-}
-
-// What sd_bus_open_system() does, but against our deadline: it would leave
-// the socket authentication and Hello to sd-bus's own timeouts (tens of
-// seconds), and the first sd_bus_call() waits for them without any, so a
-// wedged bus daemon would hold a login that long. `bus_client`: a bus
-// (Hello) rather than a peer (the direct socket: the handshake only).
-int connect_to(const std::string& address, bool bus_client,
-               std::chrono::steady_clock::time_point deadline, std::uint64_t timeout_usec,
-               BusPtr& out) {
-    sd_bus* raw = nullptr;
-    int r = sd_bus_new(&raw);
-    BusPtr bus(raw);
-    if (r < 0) {
-        return r;
-    }
-    if ((r = sd_bus_set_address(bus.get(), address.c_str())) < 0 ||
-        (r = sd_bus_set_bus_client(bus.get(), bus_client ? 1 : 0)) < 0 ||
-        // Bounds Hello, and later the calls without an explicit timeout.
-        (r = sd_bus_set_method_call_timeout(bus.get(), timeout_usec)) < 0 ||
-        (r = sd_bus_start(bus.get())) < 0) {
-        return r;
-    }
-    while ((r = sd_bus_is_ready(bus.get())) == 0) {
-        if ((r = sd_bus_process(bus.get(), nullptr)) < 0) {
-            return r;
-        }
-        if (r > 0) {
-            continue;
-        }
-        const std::uint64_t left = usec_until(deadline);
-        if (left == 0) {
-            return -ETIMEDOUT;
-        }
-        if ((r = sd_bus_wait(bus.get(), left)) < 0) {
-            return r;
-        }
-    }
-    if (r < 0) {
-        return r;
-    }
-    out = std::move(bus);
-    return 0;
-}
-
-std::string system_bus_address() {
-    // NOLINTNEXTLINE(concurrency-mt-unsafe): only read, as sd-bus itself does
-    const char* address = secure_getenv("DBUS_SYSTEM_BUS_ADDRESS");
-    return address != nullptr ? address : kDefaultSystemBusAddress;
-}
-
-// The direct socket's path; APITOKEN_SOCKET names another, except in
-// setuid programs (secure_getenv). "" when the path would need escaping in
-// a D-Bus address: then only the bus is tried.
-std::string direct_socket_path() {
-    // NOLINTNEXTLINE(concurrency-mt-unsafe): only read
-    const char* wanted = secure_getenv("APITOKEN_SOCKET");
-    const std::string path = wanted != nullptr ? wanted : kDirectSocketPath;
-    const bool plain =
-        !path.empty() && path.front() == '/' && std::ranges::all_of(path, [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '/' || c == '_' ||
-                   c == '-' || c == '.';
-        });
-    return plain ? path : std::string();
-}
-
-} // namespace
+using client_detail::connect_to;
+using client_detail::direct_socket_path;
+using client_detail::internal_error;
+using client_detail::no_bus;
+using client_detail::ok;
+using client_detail::out_of_memory;
+using client_detail::outcome_of;
+using client_detail::reply_error;
+using client_detail::system_bus_address;
+using client_detail::usec_until;
 
 Client::Client(std::chrono::microseconds timeout, Transport transport) noexcept
     : timeout_usec_(static_cast<std::uint64_t>(std::max<std::int64_t>(timeout.count(), 1))),
