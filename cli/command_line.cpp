@@ -53,8 +53,8 @@ void define_create(CLI::App& app, Arguments& a) {
     add_scope_options(create, a);
     create
         ->add_option("--max-uses", a.max_uses,
-                     "the token works N times, then never again (1: a one-time token; default: "
-                     "no limit)")
+                     "the token works N times, then never again (1 to 1000000000; 1: a one-time "
+                     "token; default: no limit)")
         ->type_name("N");
     add_user_option(create, a.user);
     create->footer(R"(

@@ -5,10 +5,13 @@
 #include "cli/output.hpp"
 #include "cli/time_text.hpp"
 #include "cli/token_json.hpp"
+#include "contract/duration.hpp"
 
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdint>
 #include <iostream>
 #include <string>
 #include <type_traits>
@@ -153,6 +156,11 @@ std::string fleet_text(const json& fleet) {
     std::string out = "fleet:         host " + fleet.value("host_name", "") + ", " +
                       (fleet.value("connected", false) ? "connected" : "OFFLINE") + "\n";
     out += "last sync:     " + when(fleet.value("last_sync", std::int64_t{0})) + "\n";
+    // Time since the last completed sync (a caught-up host syncs at least
+    // every fleet_poll_interval): what a change made elsewhere may wait.
+    if (const auto lag = fleet.value("lag", std::int64_t{-1}); lag >= 0) {
+        out += "lag:           " + daemon::format_duration(std::chrono::seconds{lag}) + "\n";
+    }
     out += "queued revocations: " +
            std::to_string(fleet.value("queued_revocations", std::uint64_t{0})) + "\n";
     if (const std::string problem = fleet.value("problem", ""); !problem.empty()) {

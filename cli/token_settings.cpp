@@ -47,8 +47,10 @@ std::optional<std::uint64_t> parse_max_uses(std::string_view text, std::string& 
     const char* end = text.data() + text.size();
     const auto parsed = digits ? std::from_chars(text.data(), end, value)
                                : std::from_chars_result{text.data(), std::errc::invalid_argument};
-    if (parsed.ec == std::errc::result_out_of_range) {
-        error = "--max-uses: too large (leave it out for no limit)";
+    if (parsed.ec == std::errc::result_out_of_range ||
+        (parsed.ec == std::errc() && parsed.ptr == end && value > ipc::kMaxUsesLimit)) {
+        error = "--max-uses: too large, at most " + std::to_string(ipc::kMaxUsesLimit) +
+                " (leave it out for no limit)";
         return std::nullopt;
     }
     if (parsed.ec != std::errc() || parsed.ptr != end) {

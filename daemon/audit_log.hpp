@@ -18,9 +18,11 @@ namespace apitoken::daemon {
 // or drive the reader's terminal:
 //   \xNN      C0 controls (newline, ESC, ...), DEL, and each byte that is
 //             not part of valid UTF-8 (overlongs and surrogates included);
-//   \u{XXXX}  C1 controls (U+0080-009F: U+009B is a terminal's CSI) and the
-//             invisible format characters that reorder or hide text:
-//             U+061C, U+200B-200F, U+2028-202E, U+2066-2069, U+FEFF.
+//   \u{XXXX}  every other code point that the rule for stored text refuses
+//             (text::is_printable_code_point): C1 controls (U+009B is a
+//             terminal's CSI), the format and invisible characters that
+//             reorder, hide or break text (bidi overrides, zero widths,
+//             separators, default-ignorables), unassigned and private use.
 // Everything else (spaces, '=', printable UTF-8) stays as it is, inside the
 // quotes, so `user="x result=success"` cannot pass for a field of its own.
 // Every value a caller (or a remote login, through PAM) can influence goes

@@ -15,9 +15,11 @@ namespace {
 
 constexpr const char* kDescription = R"(apitokend - the service behind apitoken's API tokens
 
-Owns io.apitoken1 on the system bus and answers pam_apitoken.so (Authenticate)
-and apitokenctl (CreateToken, ListTokens, RevokeToken, RevokeAllTokens,
-RenameToken). Tokens are kept in an LMDB store in the state directory, as
+Owns io.apitoken1 on the system bus (and serves the same object on its direct
+socket, /run/apitoken/socket) and answers pam_apitoken.so (Authenticate,
+AuthenticateEx), apitokenctl and the Cockpit page (CreateToken[Ex],
+ListTokens[Ex], UpdateToken, RotateToken, RenameToken, RevokeToken[s],
+RevokeAllTokens, LookupTokens, RevokeLeakedTokens, ImportTokens). Tokens are kept in an LMDB store in the state directory, as
 Argon2id hashes only. Normally started by systemd (apitokend.service) as the
 unprivileged user "apitoken"; $DBUS_SYSTEM_BUS_ADDRESS selects another bus.)";
 

@@ -73,7 +73,7 @@ store::TokenRequest TokenManager::token_request(const Caller& caller, const Crea
                                .services = policy_services(config_, request.services),
                                .description = request.description,
                                .sources = policy_sources(request.sources),
-                               .max_uses = request.max_uses,
+                               .max_uses = policy_max_uses(request.max_uses),
                                .hosts = policy_hosts(config_, request.hosts, request.max_uses,
                                                      target.caller_acts_for_anyone),
                                .created_by = caller.uid};

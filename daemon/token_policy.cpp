@@ -108,6 +108,15 @@ void check_description(const std::string& description) {
     require_valid(store::description_problem(description));
 }
 
+std::uint64_t policy_max_uses(std::uint64_t max_uses) {
+    if (max_uses > ipc::kMaxUsesLimit) {
+        throw ApiError(Error::InvalidArgument, "max_uses: at most " +
+                                                   std::to_string(ipc::kMaxUsesLimit) +
+                                                   " (0 for no limit)");
+    }
+    return max_uses;
+}
+
 void check_hosts(const std::vector<std::string>& hosts) {
     require_valid(store::hosts_problem(hosts));
 }

@@ -48,6 +48,9 @@ void check_hosts(const std::vector<std::string>& hosts);
                                                     std::vector<std::string> hosts,
                                                     std::uint64_t max_uses, bool caller_is_admin);
 
+// A use limit as it may be stored: 0 (none) to ipc::kMaxUsesLimit.
+[[nodiscard]] std::uint64_t policy_max_uses(std::uint64_t max_uses);
+
 // InvalidArgument with `problem` (a *_problem sentence), unless it is "".
 void require_valid(const std::string& problem);
 

@@ -170,6 +170,9 @@ inline constexpr std::size_t kMaxLookupIds = 1024;
 inline constexpr std::size_t kMaxLeakedTokens = 16;
 // ImportTokens: one Jenkins user's tokens in one call.
 inline constexpr std::size_t kMaxImportTokens = 1024;
+// The largest use limit (max_uses): beyond it a limit means nothing (a use
+// a second for 30 years) and is most likely a typing error; 0 is no limit.
+inline constexpr std::uint64_t kMaxUsesLimit = 1'000'000'000;
 
 namespace signature {
 inline constexpr const char* kAuthenticateIn = "ssss";

@@ -10,7 +10,7 @@ APITOKEN_BUILD_PACKAGES=(
 
 # What the installed service and the demo need on a host.
 APITOKEN_RUNTIME_PACKAGES=(
-  dbus systemd util-linux passwd pamtester
+  dbus systemd util-linux passwd pamtester logrotate
 )
 
 # What running the whole test suite needs on top.
@@ -21,6 +21,7 @@ APITOKEN_TEST_PACKAGES=(
   nginx-light libnginx-mod-http-auth-pam vsftpd curl passwd
   dpkg-dev fakeroot adduser clang postgresql-15 procps
   cockpit-ws cockpit-bridge cockpit-system chromium chromium-driver python3-selenium
+  git shellcheck python3-yaml logrotate
 )
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }

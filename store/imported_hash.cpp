@@ -32,7 +32,8 @@ std::optional<Sha256Digest> jenkins_digest(const std::string& hash) {
     return digest;
 }
 
-constexpr std::string_view kArgon2idHead = "$argon2id$v=19$";
+// The algorithm (token_hash.hpp) and the one version libsodium writes.
+constexpr std::string_view kArgon2idVersion = "v=19$";
 constexpr std::size_t kSaltBytes = crypto_pwhash_SALTBYTES;
 constexpr std::size_t kKiB = 1024;
 // What libsodium's crypto_pwhash_str writes (argon2's default hash length).
@@ -79,11 +80,13 @@ std::string to_base64(const std::vector<unsigned char>& bytes) {
 }
 
 std::optional<Argon2idParts> parse_argon2id(std::string_view encoded) {
-    if (!encoded.starts_with(kArgon2idHead)) {
+    if (!encoded.starts_with(kArgon2idPrefix) ||
+        !encoded.substr(kArgon2idPrefix.size()).starts_with(kArgon2idVersion)) {
         return std::nullopt;
     }
     std::vector<std::string_view> fields; // parameters, salt, hash
-    for (std::string_view rest = encoded.substr(kArgon2idHead.size()); !rest.empty();) {
+    for (std::string_view rest = encoded.substr(kArgon2idPrefix.size() + kArgon2idVersion.size());
+         !rest.empty();) {
         const auto dollar = rest.find('$');
         fields.push_back(rest.substr(0, dollar));
         rest = dollar == std::string_view::npos ? std::string_view() : rest.substr(dollar + 1);
@@ -171,7 +174,8 @@ std::string hash_imported(std::string_view secret, std::string_view user, uid_t 
     if (!output) {
         throw std::bad_alloc(); // valid parameters: only the memory can fail
     }
-    std::string encoded = std::string(kArgon2idHead) + "m=" + std::to_string(parts.memory_kib) +
+    std::string encoded = std::string(kArgon2idPrefix) + std::string(kArgon2idVersion) +
+                          "m=" + std::to_string(parts.memory_kib) +
                           ",t=" + std::to_string(parts.passes) + ",p=1$" + to_base64(parts.salt) +
                           "$" + to_base64(*output);
     sodium_memzero(output->data(), output->size());

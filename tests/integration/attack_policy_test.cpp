@@ -250,6 +250,14 @@ TEST_F(AttackPolicyTest, ConcurrentUsesOfAOneTimeTokenSucceedOnce) {
     EXPECT_TRUE(auth("alice", token).refused("AuthenticationFailed"))
         << "an update gave a used one-time token another use";
     EXPECT_EQ(value_in(listed("alice", id), "max_uses"), "1");
+    // A limit too large to mean anything is refused, not kept (a raw call:
+    // apitokenctl refuses it before asking).
+    for (const char* huge : {"max_uses:t=1000000001", "max_uses:t=18446744073709551615"}) {
+        const CallResult r = ex(world->alice, "CreateTokenEx", {"", "huge", huge});
+        EXPECT_TRUE(r.refused("InvalidArgument")) << huge << ": " << r.raw;
+        EXPECT_TRUE(contains(r.raw, "at most 1000000000")) << r.raw;
+    }
+    EXPECT_TRUE(ex(world->alice, "CreateTokenEx", {"", "largest", "max_uses:t=1000000000"}).ok());
 }
 
 // README: "Each use is written to disk ... before the success is answered,
