@@ -98,16 +98,23 @@ void report_encrypted_token(const UserConfig& config, const fs::path& path, Walk
     }
 }
 
-void add_statistics(const fs::path& directory, std::vector<JenkinsToken>& tokens, Walk& walk) {
+// False when the user's statistics are there but cannot be read: then the
+// user is skipped whole (reported), not imported without its counts, which
+// a later run could not add (its tokens would be imported already).
+bool add_statistics(const fs::path& directory, std::vector<JenkinsToken>& tokens, Walk& walk) {
     const fs::path path = directory / "apiTokenStats.xml";
-    const auto bytes = read_file(path, walk);
-    if (!bytes) {
-        return;
+    FileRead read = read_bounded_file(path);
+    if (read.status == FileRead::Status::missing) {
+        return true; // Jenkins writes it at the first use
     }
-    TokenStatsParse parsed = parse_token_stats(*bytes);
+    if (read.status == FileRead::Status::refused) {
+        walk.problem(path, read.error + "; the user is skipped (fix or remove the file)");
+        return false;
+    }
+    TokenStatsParse parsed = parse_token_stats(read.bytes);
     if (!parsed.uses) {
-        walk.problem(path, parsed.error + "; the tokens are imported without statistics");
-        return;
+        walk.problem(path, parsed.error + "; the user is skipped (fix or remove the file)");
+        return false;
     }
     for (JenkinsToken& token : tokens) {
         const auto use = parsed.uses->find(token.uuid);
@@ -116,6 +123,7 @@ void add_statistics(const fs::path& directory, std::vector<JenkinsToken>& tokens
             token.last_used = use->second.last_used;
         }
     }
+    return true;
 }
 
 void add_user(JenkinsUser user, Walk& walk) {
@@ -150,7 +158,9 @@ void read_user_directory(const fs::path& directory, const UserDirectoryIds& inde
         walk.problem(path, std::move(skipped));
     }
     report_encrypted_token(config, path, walk);
-    add_statistics(directory, config.tokens, walk);
+    if (!add_statistics(directory, config.tokens, walk)) {
+        return;
+    }
     add_user(JenkinsUser{std::move(*id), path, std::move(config.tokens)}, walk);
 }
 

@@ -585,7 +585,9 @@ TEST_F(AttackJenkinsTest, HostileJenkinsHomeDoesNotHangOrImportThroughLinks) {
     write_user("alice_1", "alice", 61,
                // NOLINTNEXTLINE(misc-misleading-bidirectional)
                "ci\u009b2J\u202etxt");
-    ASSERT_EQ(::mkfifo((users / "alice_1" / "apiTokenStats.xml").c_str(), 0600), 0);
+    // A FIFO for statistics: reported, and its user skipped whole.
+    write_user("bob_3", "bob", 63);
+    ASSERT_EQ(::mkfifo((users / "bob_3" / "apiTokenStats.xml").c_str(), 0600), 0);
     // A name with a terminal escape in a user id, and deep nesting.
     write_user("esc_1", "bob\u009b2J", 62);
     {
@@ -612,9 +614,12 @@ TEST_F(AttackJenkinsTest, HostileJenkinsHomeDoesNotHangOrImportThroughLinks) {
     EXPECT_FALSE(contains(r.out + r.err, "root:")) << "shadow content shown: " << r.err;
     // Only alice's own token came over.
     EXPECT_TRUE(logs_in("alice", jenkins_token(61).text)) << r.out << r.err;
-    for (const unsigned seed : {60U, 62U}) {
+    for (const unsigned seed : {60U, 62U, 63U}) {
         EXPECT_FALSE(logs_in("bob", jenkins_token(seed).text)) << seed << r.out << r.err;
     }
+    EXPECT_TRUE(contains(r.out + r.err, "bob_3/apiTokenStats.xml: not a regular file; the user "
+                                        "is skipped"))
+        << r.out << r.err;
 }
 
 // Promise (README "Security": a user can never get a token for another
