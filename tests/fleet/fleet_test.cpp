@@ -300,6 +300,8 @@ TEST_F(FleetTest, AServerThatStopsAnsweringNeverHoldsLoginsOrStatus) {
     EXPECT_FALSE(logs_in(a, token));
 }
 
+// A new host starts from a snapshot whatever the log holds; the branch for
+// a host whose place was pruned is AHostWhosePlaceInTheLogWasPrunedResyncs...
 TEST_F(FleetTest, ANewHostBehindAPrunedLogResyncsFromASnapshot) {
     const Host& a = add_host("web-1");
     const std::string first = create(a, {"first"});
