@@ -11,7 +11,10 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <iterator>
 #include <memory>
 #include <regex>
 #include <sstream>
@@ -68,15 +71,17 @@ protected:
                    const std::string& role = "postgres") {
         Host& host = hosts.emplace_back(Host{name, std::make_unique<TestWorld>()});
         host.world->write_pam_service("sshd", "auth required " APITOKEN_PAM_MODULE "\n");
-        // A poll every 2 s unless `extra` says otherwise.
+        // A poll every 2 s and a usage flush every second unless `extra`
+        // says otherwise.
         const std::string poll = contains(extra, "fleet_poll_interval")
                                      ? std::string()
                                      : std::string("fleet_poll_interval = 2s\n");
+        const std::string flush = contains(extra, "fleet_usage_flush_interval")
+                                      ? std::string()
+                                      : std::string("fleet_usage_flush_interval = 1s\n");
         host.world->set_config("fleet_database = " + pg->conninfo(role) +
-                               "\nfleet_host_name = " + name + "\n" + poll +
-                               "usage_flush_interval = 1s\nfleet_usage_flush_interval = 1s\n"
-                               "throttle_max_failures = 1000\n" +
-                               extra);
+                               "\nfleet_host_name = " + name + "\n" + poll + flush +
+                               "usage_flush_interval = 1s\nthrottle_max_failures = 1000\n" + extra);
         host.world->start_daemon();
         return host;
     }
@@ -126,6 +131,39 @@ protected:
         const ProcessResult rows =
             pg->psql("SELECT host || ':' || use_count FROM apitoken_fleet.usage ORDER BY host");
         return rows.exit_code == 0 ? rows.out : "psql failed: " + rows.err;
+    }
+
+    // The end of the fleet's change log (0 when psql fails).
+    [[nodiscard]] std::uint64_t log_end() const {
+        const ProcessResult r =
+            pg->psql("SELECT coalesce(max(seq), 0) FROM apitoken_fleet.changes");
+        return r.exit_code == 0 ? std::stoull(r.out) : 0;
+    }
+
+    // Whether `host`'s replica has applied the change log up to `seq`.
+    static bool applied_through(const Host& host, std::uint64_t seq) {
+        return fleet_state(host).value("replica_seq", std::uint64_t{0}) >= seq;
+    }
+
+    // How often a function of the fleet schema ran (track_functions = all);
+    // read after the backends that called it have gone (a backend reports
+    // its counts when idle for a while, and at its exit).
+    [[nodiscard]] std::uint64_t calls_of(const std::string& function) const {
+        const ProcessResult r =
+            pg->psql("SELECT coalesce(sum(calls), 0) FROM pg_stat_user_functions WHERE "
+                     "schemaname = 'apitoken_fleet' AND funcname = '" +
+                     function + "'");
+        return r.exit_code == 0 ? std::stoull(r.out) : 0;
+    }
+
+    // How many times `needle` occurs in `haystack`.
+    static std::size_t occurrences(const std::string& haystack, const std::string& needle) {
+        std::size_t n = 0;
+        for (auto at = haystack.find(needle); at != std::string::npos;
+             at = haystack.find(needle, at + needle.size())) {
+            ++n;
+        }
+        return n;
     }
 
     std::unique_ptr<PgCluster> pg;
@@ -214,7 +252,26 @@ TEST_F(FleetTest, PastTheOfflineGraceTokenLoginsFailClosedUntilTheDatabaseIsBack
     const ProcessResult r = login(host, token);
     EXPECT_FALSE(login_succeeded(r));
     EXPECT_TRUE(contains(r.err, "cannot retrieve authentication info")) << r.out << r.err;
-    EXPECT_TRUE(contains(host.world->daemon_log(), "fleet database unreachable: offline mode"));
+    const std::string log = host.world->daemon_log();
+    EXPECT_TRUE(contains(log, "fleet database unreachable: offline mode")) << log;
+    // Why it refuses, with what the database said, once when the grace has
+    // passed (each refused login names the reason too, without it).
+    const std::regex fail_closed_line(
+        "fleet mode: the fleet database has been unreachable for longer than "
+        "fleet_offline_grace \\(last synced at [0-9]+\\); failing closed: connection to "
+        "server on socket");
+    EXPECT_EQ(std::distance(std::sregex_iterator(log.begin(), log.end(), fail_closed_line),
+                            std::sregex_iterator()),
+              1)
+        << log;
+    // And what is wrong, in status: the server's socket is gone.
+    const std::string problem = fleet_state(host).value("problem", "");
+    EXPECT_TRUE(contains(problem, "connection to server on socket") &&
+                contains(problem, "No such file or directory"))
+        << problem;
+    const ProcessResult status = ctl(host, host.world->root, {"status"});
+    EXPECT_TRUE(contains(status.out, "fleet problem: ")) << status.out;
+    EXPECT_TRUE(contains(status.out, "No such file or directory")) << status.out;
 
     pg->start();
     EXPECT_TRUE(eventually([&] { return logs_in(host, token); })) << host.world->daemon_log();
@@ -243,6 +300,8 @@ TEST_F(FleetTest, AServerThatStopsAnsweringNeverHoldsLoginsOrStatus) {
     EXPECT_FALSE(logs_in(a, token));
 }
 
+// A new host starts from a snapshot whatever the log holds; the branch for
+// a host whose place was pruned is AHostWhosePlaceInTheLogWasPrunedResyncs...
 TEST_F(FleetTest, ANewHostBehindAPrunedLogResyncsFromASnapshot) {
     const Host& a = add_host("web-1");
     const std::string first = create(a, {"first"});
@@ -297,7 +356,8 @@ TEST_F(FleetTest, UsesOnEveryHostAddUpInTheListOfEach) {
         << shown(a, token).dump();
     const json on_a = shown(a, token);
     EXPECT_EQ(on_a.value("last_host", ""), "web-2") << on_a.dump();
-    // One statement per flush per host, not one per login.
+    // One row per token and host (one statement per flush: see
+    // AHostSendsItsUsesInOneStatementPerFlushIntervalNotOnePerLogin).
     EXPECT_EQ(usage_rows(), "web-1:1\nweb-2:2\n");
 }
 
@@ -567,6 +627,209 @@ TEST_F(FleetTest, AHostRoleWritesOnlyForItselfAndNeverTheTablesThemselves) {
                                   "web-2")
                              .err,
                          "only in its own name"));
+}
+
+// A host that followed the log, and was away while the log was pruned past
+// its place: a prune keeps the log's last change, so the log alone would
+// bring it that one only; the revocation and the rename made before it
+// reach the host only through a snapshot.
+TEST_F(FleetTest, AHostWhosePlaceInTheLogWasPrunedResyncsFromASnapshot) {
+    hosts.reserve(2);
+    const Host& a = add_host("web-1");
+    const Host& b = add_host("web-2");
+    const std::string doomed = create(a, {"doomed"});
+    const std::string renamed = create(a, {"renamed"});
+    const std::uint64_t synced = log_end();
+    ASSERT_TRUE(eventually([&] { return applied_through(b, synced); })) << b.world->daemon_log();
+    ASSERT_TRUE(logs_in(b, doomed));
+    ASSERT_EQ(b.world->stop_daemon(), 0) << b.world->daemon_log();
+    const std::string resynced = "replica resynchronised from a snapshot";
+    const std::size_t snapshots_before = occurrences(b.world->daemon_log(), resynced);
+
+    ASSERT_EQ(ctl(a, a.world->alice, {"revoke", id_of(doomed)}).exit_code, 0);
+    ASSERT_EQ(ctl(a, a.world->alice, {"rename", id_of(renamed), "renamed-on-web-1"}).exit_code, 0);
+    const std::string fresh = create(a, {"fresh"}); // the last change: the one a prune keeps
+    const ProcessResult pruned = pg->psql("SELECT apitoken_fleet.prune_changes((SELECT "
+                                          "max(seq) FROM apitoken_fleet.changes))");
+    ASSERT_EQ(pruned.exit_code, 0) << pruned.err;
+    ASSERT_GT(std::stoull(pruned.out), synced) << "not pruned past web-2's place";
+
+    b.world->start_daemon(); // within the grace of its last sync: serves at once
+    EXPECT_TRUE(eventually([&] { return logs_in(b, fresh); })) << b.world->daemon_log();
+    EXPECT_FALSE(logs_in(b, doomed)) << b.world->daemon_log();
+    EXPECT_TRUE(contains(ctl(b, b.world->alice, {"list"}).out, "renamed-on-web-1"));
+    EXPECT_EQ(occurrences(b.world->daemon_log(), resynced), snapshots_before + 1)
+        << b.world->daemon_log();
+}
+
+// update and rotate made on one host reach the others: the new settings,
+// the new token, and the old one until its grace is over.
+TEST_F(FleetTest, AnUpdateAndARotationOnOneHostReachTheOthers) {
+    hosts.reserve(2);
+    const Host& a = add_host("web-1");
+    const Host& b = add_host("web-2");
+    b.world->write_pam_service("vsftpd", "auth required " APITOKEN_PAM_MODULE "\n");
+    const auto login_to = [&](const std::string& service, const std::string& token) {
+        return login_succeeded(b.world->pamtester(b.world->root, service, "alice", token + "\n"));
+    };
+    const std::string old = create(a, {"ci"});
+    ASSERT_TRUE(eventually([&] { return login_to("sshd", old); })) << b.world->daemon_log();
+
+    const ProcessResult updated =
+        ctl(a, a.world->alice, {"update", id_of(old), "--description=deploys", "--service=vsftpd"});
+    ASSERT_EQ(updated.exit_code, 0) << updated.err;
+    EXPECT_TRUE(eventually([&] { return shown(b, old).value("description", "") == "deploys"; }))
+        << shown(b, old).dump();
+    EXPECT_EQ(shown(b, old).value("services", json::array()), json::array({"vsftpd"}));
+    EXPECT_FALSE(login_to("sshd", old));
+    EXPECT_TRUE(login_to("vsftpd", old));
+
+    constexpr auto kGrace = 20s;
+    const auto rotated_at = std::chrono::steady_clock::now();
+    const ProcessResult rotated = ctl(a, a.world->alice, {"rotate", id_of(old), "--grace=20s"});
+    ASSERT_EQ(rotated.exit_code, 0) << rotated.err;
+    const std::string fresh = rotated.out.substr(0, rotated.out.find('\n'));
+    ASSERT_TRUE(std::regex_match(fresh, std::regex("atk_[0-9a-f]{52}"))) << rotated.out;
+    EXPECT_TRUE(eventually([&] { return login_to("vsftpd", fresh); })) << b.world->daemon_log();
+    const json on_b = shown(b, fresh);
+    EXPECT_EQ(on_b.value("rotated_from", ""), id_of(old)) << on_b.dump();
+    EXPECT_EQ(on_b.value("description", ""), "deploys") << on_b.dump();
+    // Within its grace the old one still works there (checked only while
+    // well within it: a loaded machine may have taken its time).
+    if (std::chrono::steady_clock::now() < rotated_at + kGrace - 8s) {
+        EXPECT_TRUE(login_to("vsftpd", old));
+    }
+    EXPECT_TRUE(eventually([&] { return !login_to("vsftpd", old); })) << b.world->daemon_log();
+    EXPECT_GE(std::chrono::steady_clock::now() - rotated_at, kGrace - 2s);
+    EXPECT_TRUE(login_to("vsftpd", fresh));
+}
+
+// With the database down, every write but a revocation is refused in plain
+// words and changes nothing.
+TEST_F(FleetTest, WithTheDatabaseDownRenameUpdateAndRotateAreRefusedButRevokeIsNot) {
+    const Host& a = add_host("web-1");
+    const std::string token = create(a, {"ci"});
+    const std::string other = create(a, {"other"});
+    pg->stop();
+    ASSERT_TRUE(eventually([&] { return !fleet_state(a).value("connected", true); }));
+    const std::vector<std::vector<std::string>> writes{
+        {"rename", id_of(token), "renamed"},
+        {"update", id_of(token), "--description=changed"},
+        {"rotate", id_of(token), "--grace=1h"}};
+    for (const auto& write : writes) {
+        const ProcessResult refused = ctl(a, a.world->alice, write);
+        EXPECT_NE(refused.exit_code, 0) << write[0];
+        EXPECT_TRUE(contains(refused.err, "fleet database unreachable"))
+            << write[0] << ": " << refused.out << refused.err;
+    }
+    const json kept = shown(a, token);
+    EXPECT_EQ(kept.value("name", ""), "ci") << kept.dump();
+    EXPECT_EQ(kept.value("description", "?"), "") << kept.dump();
+    EXPECT_TRUE(kept.value("rotated_to", json()).is_null()) << kept.dump();
+    EXPECT_TRUE(logs_in(a, token));
+    EXPECT_EQ(ctl(a, a.world->alice, {"list"}).out.find("renamed"), std::string::npos);
+
+    const ProcessResult revoked = ctl(a, a.world->alice, {"revoke", id_of(other)});
+    EXPECT_EQ(revoked.exit_code, 0) << revoked.err;
+    EXPECT_FALSE(logs_in(a, other));
+    EXPECT_EQ(fleet_state(a).value("queued_revocations", 0), 1);
+}
+
+// fleet_create_scope = this-host: a token its user makes on web-1 is for
+// web-1 alone; its user cannot widen it, an admin can.
+TEST_F(FleetTest, WithCreateScopeThisHostATokenWorksOnlyWhereItWasMadeUntilAnAdminWidensIt) {
+    hosts.reserve(2);
+    const Host& a = add_host("web-1", "fleet_create_scope = this-host\n");
+    const Host& b = add_host("web-2");
+    const std::string token = create(a, {"local"});
+    ASSERT_FALSE(token.empty());
+    EXPECT_EQ(shown(a, token).value("hosts", json::array()), json::array({"web-1"}));
+    EXPECT_TRUE(logs_in(a, token));
+    const std::uint64_t made = log_end();
+    ASSERT_TRUE(eventually([&] { return applied_through(b, made); })) << b.world->daemon_log();
+    EXPECT_FALSE(logs_in(b, token));
+    EXPECT_FALSE(contains(ctl(b, b.world->alice, {"list"}).out, "local"));
+
+    const ProcessResult wider = ctl(a, a.world->alice, {"update", id_of(token), "--host=web-*"});
+    EXPECT_NE(wider.exit_code, 0);
+    EXPECT_TRUE(contains(wider.err, "fleet_create_scope = this-host")) << wider.err;
+    const ProcessResult widened =
+        ctl(a, a.world->admin, {"update", id_of(token), "--host=web-*", "--user=alice"});
+    ASSERT_EQ(widened.exit_code, 0) << widened.err;
+    EXPECT_TRUE(eventually([&] { return logs_in(b, token); })) << b.world->daemon_log();
+    EXPECT_TRUE(logs_in(a, token));
+}
+
+// The record keeps the uid at creation. A host whose NSS gives its user
+// another uid refuses the token with fleet_match_uid = yes (the default),
+// and accepts it with no, where it is another account's (orphaned) token:
+// its user does not see it there, root does.
+TEST_F(FleetTest, FleetMatchUidDecidesWhetherAHostWhereTheUserHasAnotherUidAcceptsTheToken) {
+    hosts.reserve(3);
+    const Host& a = add_host("web-1");
+    const Host& strict = add_host("web-2");
+    const Host& lenient = add_host("web-3", "fleet_match_uid = no\n");
+    strict.world->change_uid("alice", 61999);
+    lenient.world->change_uid("alice", 61999);
+    const std::string token = create(a, {"ci"});
+    ASSERT_TRUE(logs_in(a, token));
+    const std::uint64_t made = log_end();
+    ASSERT_TRUE(eventually([&] { return applied_through(strict, made); }))
+        << strict.world->daemon_log();
+    ASSERT_TRUE(eventually([&] { return applied_through(lenient, made); }))
+        << lenient.world->daemon_log();
+
+    EXPECT_FALSE(logs_in(strict, token));
+    EXPECT_TRUE(contains(strict.world->daemon_log(), "uid changed")) << strict.world->daemon_log();
+    EXPECT_TRUE(logs_in(lenient, token)) << lenient.world->daemon_log();
+
+    const TestUser other_alice{"alice", 61999, {}};
+    const ProcessResult own = ctl(lenient, other_alice, {"list"});
+    EXPECT_EQ(own.exit_code, 0) << own.err;
+    EXPECT_FALSE(contains(own.out, id_of(token))) << own.out;
+    const ProcessResult seen =
+        ctl(lenient, lenient.world->root, {"show", id_of(token), "--user=alice", "--json"});
+    ASSERT_EQ(seen.exit_code, 0) << seen.err;
+    EXPECT_TRUE(json::parse(seen.out).value("orphaned", false)) << seen.out;
+}
+
+// Usage goes to the database in one statement per flush interval per host,
+// however many logins: record_usage (the one way a host writes usage) is
+// called once or twice for logins spread over less than one interval.
+TEST_F(FleetTest, AHostSendsItsUsesInOneStatementPerFlushIntervalNotOnePerLogin) {
+    constexpr auto kInterval = 20s;
+    constexpr int kLogins = 8;
+    Host& a = add_host("web-1", "fleet_usage_flush_interval = 20s\n");
+    const std::string token = create(a, {"ci"});
+    ASSERT_FALSE(token.empty());
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < kLogins; ++i) {
+        if (i > 0) {
+            // Further apart than the local usage flush (1 s), so that a host
+            // that wrote each batch of uses as it came would write 8 times.
+            std::this_thread::sleep_for(1500ms);
+        }
+        ASSERT_TRUE(logs_in(a, token));
+    }
+    const auto span = std::chrono::steady_clock::now() - start;
+    EXPECT_TRUE(eventually([&] { return usage_rows() == "web-1:8\n"; })) << usage_rows();
+    // A backend reports its function calls when idle for a while and at its
+    // exit: the host goes, and so do its connections.
+    ASSERT_EQ(a.world->stop_daemon(), 0) << a.world->daemon_log();
+    ASSERT_TRUE(eventually([&] {
+        return pg->psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                        "'apitokend'")
+                   .out == "0\n";
+    }));
+    // The flushes that can carry these uses: those within the logins'
+    // span, a second for the local flush, and one interval after it.
+    const auto flushes = static_cast<std::uint64_t>((span + 1s) / kInterval) + 2;
+    ASSERT_LT(flushes, static_cast<std::uint64_t>(kLogins)) << "the logins took too long to tell";
+    const std::uint64_t calls = calls_of("record_usage");
+    EXPECT_GE(calls, 1U);
+    EXPECT_LE(calls, flushes) << "logins over "
+                              << std::chrono::duration_cast<std::chrono::seconds>(span).count()
+                              << " s";
 }
 
 } // namespace
