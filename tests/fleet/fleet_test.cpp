@@ -189,6 +189,12 @@ TEST_F(FleetTest, ATokenMadeOnOneHostWorksOnAnotherUntilRevokedThere) {
     ASSERT_EQ(revoked.exit_code, 0) << revoked.err;
     EXPECT_FALSE(logs_in(a, token));
     EXPECT_TRUE(eventually([&] { return !logs_in(b, token); })) << b.world->daemon_log();
+
+    // Status says how the replica stands: connected, synced, and its lag.
+    const ProcessResult status = ctl(b, b.world->root, {"status"});
+    EXPECT_TRUE(contains(status.out, "host web-2, connected")) << status.out;
+    EXPECT_TRUE(contains(status.out, "\nlag:           ")) << status.out;
+    EXPECT_GE(fleet_state(b).value("lag", -1), 0) << fleet_state(b).dump();
 }
 
 TEST_F(FleetTest, AHostStoresAndAcceptsOnlyTheTokensOfItsScope) {
