@@ -34,7 +34,8 @@ bool HashWorkerPool::priority_adjustable() {
 HashWorkerPool::HashWorkerPool(sd_event* event, unsigned threads, std::size_t capacity,
                                std::size_t lane_share)
     : capacity_(capacity),
-      lane_share_(lane_share != 0 ? lane_share : default_lane_share(threads, capacity)) {
+      lane_share_(lane_share != 0 ? lane_share : default_lane_share(threads, capacity)),
+      caller_share_(std::max(lane_share_, capacity / 2)) {
     wakeup_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wakeup_fd_ < 0) {
         throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -66,11 +67,12 @@ HashWorkerPool::~HashWorkerPool() {
 bool HashWorkerPool::try_submit(const HashLane& lane, Step work, Step done) {
     {
         const std::lock_guard lock(mutex_);
-        std::size_t& in_lane = per_lane_[lane];
-        if (stopping_ || outstanding_ >= capacity_ || in_lane >= lane_share_) {
-            if (in_lane == 0) {
-                per_lane_.erase(lane);
-            }
+        const auto caller = per_caller_.find(lane.caller);
+        const std::size_t of_caller = caller != per_caller_.end() ? caller->second : 0;
+        const auto lane_entry = per_lane_.find(lane);
+        const std::size_t in_lane = lane_entry != per_lane_.end() ? lane_entry->second : 0;
+        if (stopping_ || outstanding_ >= capacity_ || in_lane >= lane_share_ ||
+            of_caller >= caller_share_) {
             return false;
         }
         std::deque<Job>& queue = lanes_[lane];
@@ -78,7 +80,8 @@ bool HashWorkerPool::try_submit(const HashLane& lane, Step work, Step done) {
             turns_.push_back(lane);
         }
         queue.push_back({std::move(work), std::move(done), lane});
-        ++in_lane;
+        ++per_lane_[lane];
+        ++per_caller_[lane.caller];
         ++outstanding_;
         ++queued_;
     }
@@ -207,6 +210,10 @@ void HashWorkerPool::deliver_completed() {
             const auto in_lane = per_lane_.find(*job.lane);
             if (--in_lane->second == 0) {
                 per_lane_.erase(in_lane);
+            }
+            const auto of_caller = per_caller_.find(job.lane->caller);
+            if (--of_caller->second == 0) {
+                per_caller_.erase(of_caller);
             }
         }
     }

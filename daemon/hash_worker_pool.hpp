@@ -22,8 +22,10 @@ namespace apitoken::daemon {
 // of a fixed number of worker threads; `done` then runs on the event loop's
 // thread (woken through an eventfd), where it may touch the bus and the
 // store. At most `capacity` jobs are outstanding (queued, running or done but
-// not yet delivered), and at most `lane_share` of them in one lane: beyond
-// that try_submit refuses at once, so callers get Busy instead of a growing
+// not yet delivered), at most `lane_share` of them in one lane, and at most
+// half of them for one calling uid, whatever its lanes (a service relaying
+// requesters from many addresses has a lane for each): beyond that
+// try_submit refuses at once, so callers get Busy instead of a growing
 // queue. Workers take the lanes' jobs in turn (round robin), so a lane with
 // a thousand calls waiting delays another lane's call by at most one job
 // per worker.
@@ -49,6 +51,7 @@ public:
     void drain();
     [[nodiscard]] std::size_t outstanding() const;
     [[nodiscard]] std::size_t lane_share() const noexcept { return lane_share_; }
+    [[nodiscard]] std::size_t caller_share() const noexcept { return caller_share_; }
     // Whether threads may change their nice value here (a system-call
     // filter may forbid it); the workers lower theirs when they can.
     [[nodiscard]] static bool priority_adjustable();
@@ -70,6 +73,7 @@ private:
 
     std::size_t capacity_;
     std::size_t lane_share_;
+    std::size_t caller_share_;
     int wakeup_fd_ = -1;
     sd_event_source* wakeup_source_ = nullptr;
 
@@ -80,6 +84,7 @@ private:
     std::map<HashLane, std::deque<Job>> lanes_; // queued jobs, per lane
     std::deque<HashLane> turns_;                // lanes with queued jobs, in turn
     std::map<HashLane, std::size_t> per_lane_;  // outstanding jobs per lane
+    std::map<uid_t, std::size_t> per_caller_;   // and per calling uid
     std::deque<Job> completed_;
     // Loop thread only: deliver_completed() is running; what runs after it.
     bool delivering_ = false;

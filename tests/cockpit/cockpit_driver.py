@@ -454,6 +454,10 @@ def refusals(page, args):
           f"a malformed source network reads: {message!r}")
     message = refused("zero-uses", "create-max-uses", "0")
     check("at least 1" in message, f"zero maximum uses reads: {message!r}")
+    # The page leaves the upper bound to the daemon: its refusal, in words.
+    message = refused("huge-uses", "create-max-uses", "1000000001")
+    check("refused these settings" in message and "at most 1000000000" in message,
+          f"the daemon's use-limit bound reads: {message!r}")
 
     secret = page.create("the-only-one")
     page.close_secret()

@@ -147,6 +147,34 @@ TEST_F(HashWorkerPoolTest, ALaneGetsItsShareAndNoMore) {
     pool.drain();
 }
 
+// A service (root, apitoken-auth) has a lane per requester it reports; with
+// requesters from many addresses it still holds at most half the queue, so
+// another caller (sshd's root beside a web app's www-data) gets in.
+TEST_F(HashWorkerPoolTest, ACallerHoldsAtMostHalfTheQueueWhateverItsLanes) {
+    HashWorkerPool pool(event, 1, 8, 2);
+    ASSERT_EQ(pool.caller_share(), 4U);
+    Gate gate;
+    ASSERT_TRUE(pool.try_submit(
+        HashLane{33, "198.51.100.0"}, [&] { gate.wait(); }, [] {}));
+    for (int i = 1; i < 4; ++i) {
+        EXPECT_TRUE(pool.try_submit(
+            HashLane{33, "198.51.100." + std::to_string(i)}, [] {}, [] {}))
+            << i;
+    }
+    EXPECT_FALSE(pool.try_submit(
+        HashLane{33, "198.51.100.99"}, [] {}, [] {}))
+        << "a fifth lane of the same uid took more than half the queue";
+    EXPECT_TRUE(pool.try_submit(
+        HashLane{0, "203.0.113.7"}, [] {}, [] {}))
+        << "another caller has room";
+    gate.open();
+    pool.drain();
+    EXPECT_TRUE(pool.try_submit(
+        HashLane{33, "198.51.100.99"}, [] {}, [] {}))
+        << "room again once delivered";
+    pool.drain();
+}
+
 TEST_F(HashWorkerPoolTest, EarlyStartsOnlyOnAnIdleWorker) {
     HashWorkerPool pool(event, 1, 64);
     // The worker thread may not be waiting yet: it is idle once it takes an
