@@ -50,9 +50,13 @@ pam_dir=$(pkg-config --variable=libdir pam)/security
 for f in /usr/sbin/apitokend /usr/bin/apitokenctl "$pam_dir/pam_apitoken.so" \
   /usr/share/dbus-1/system.d/io.apitoken1.conf /usr/share/dbus-1/system-services/io.apitoken1.service \
   /lib/systemd/system/apitokend.service /etc/apitoken/apitokend.conf /usr/share/man/man1/apitokenctl.1 \
-  /usr/share/cockpit/apitoken/manifest.json /usr/share/cockpit/apitoken/index.html \
-  /usr/share/cockpit/apitoken/apitoken.js; do
+  /usr/share/cockpit/apitoken/manifest.json; do
   [ -e "$f" ] || fail "$f is missing after dpkg -i"
+done
+# Every file of the Cockpit page (cockpit/CMakeLists.txt installs them all).
+for f in "$src"/cockpit/*.html "$src"/cockpit/*.css "$src"/cockpit/*.js "$src"/cockpit/*.json; do
+  cmp -s "$f" "/usr/share/cockpit/apitoken/$(basename "$f")" ||
+    fail "the page's $(basename "$f") is missing or differs after dpkg -i"
 done
 /usr/bin/apitokenctl --version >/dev/null || fail "apitokenctl does not run"
 

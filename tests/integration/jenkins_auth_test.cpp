@@ -119,6 +119,20 @@ TEST_F(JenkinsAuthTest, TheTokenStopsAfterRevokeAndStillWorksAfterItsFirstUse) {
     EXPECT_FALSE(logs_in("jenkins", "alice", kAliceCi)) << "revoked";
 }
 
+// Scope applies to an imported token as to a native one: limited to a
+// service, it is refused through another (with jenkins_tokens too).
+TEST_F(JenkinsAuthTest, AnImportedTokenLimitedToAServiceIsRefusedThroughAnother) {
+    world->write_pam_service("jenkins-sftp",
+                             "auth required " APITOKEN_PAM_MODULE " jenkins_tokens\n");
+    ASSERT_TRUE(logs_in("jenkins-sftp", "alice", kAliceCi)) << world->daemon_log();
+    const std::string id = imported_id(kAliceCiUuid);
+    const ProcessResult r = ctl({"update", id, "--user=alice", "--service=jenkins"});
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    EXPECT_TRUE(logs_in("jenkins", "alice", kAliceCi)) << world->daemon_log();
+    EXPECT_FALSE(logs_in("jenkins-sftp", "alice", kAliceCi))
+        << "an imported token limited to jenkins worked through jenkins-sftp";
+}
+
 TEST_F(JenkinsAuthTest, RotateTurnsAnImportedTokenIntoANativeOne) {
     const std::string id = imported_id(kAliceCiUuid);
     const ProcessResult r = ctl({"rotate", id, "--user=alice"});
