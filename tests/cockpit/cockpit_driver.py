@@ -369,6 +369,25 @@ def admin(page, args):
     page.wait_row(args.other_name, present=False)
 
 
+def hostile(page, args):
+    """A name and a remote host made of markup are shown as text in the admin's
+    inventory: no element made from them, no handler run."""
+    page.start()
+    page.wait_for(lambda: page.visible("user-picker"), "the admin's user selector")
+    Select(page.el("user-select")).select_by_value("*")
+    row = page.wait_row(args.other_name)
+    check(row["id"] == args.other_id, f"the hostile name's row is {row!r}")
+    page.wait_row_text(args.other_name, args.third_name)
+    made = page.js("""return document.querySelectorAll(
+        '#token-rows img, #token-rows b, #token-rows script').length""")
+    check(made == 0, f"{made} elements were made from the daemon's text")
+    for element_id in ("token-rows",):
+        page.js("""for (const el of document.getElementById(arguments[0]).querySelectorAll('*'))
+            el.dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));""", element_id)
+    check(page.js("return window.apitokenPwned === undefined"), "a handler from the daemon's text ran")
+    page.screenshot("hostile-inventory.png")
+
+
 def tab_until(page, element_id, limit=40):
     for _ in range(limit):
         if page.js("return document.activeElement && document.activeElement.id") == element_id:
@@ -478,7 +497,8 @@ def daemon_down(page, args):
     check("not running" in error, f"creating without the daemon reads: {error!r}")
 
 
-SCENARIOS = {f.__name__: f for f in (lifecycle, isolation, admin, keyboard, refusals, daemon_down)}
+SCENARIOS = {f.__name__: f for f in (lifecycle, isolation, admin, hostile, keyboard, refusals,
+                                     daemon_down)}
 
 
 def main():

@@ -180,6 +180,25 @@ TEST_F(CockpitTest, AnAdminChoosesWhoseTokensToSeeAndManages) {
     EXPECT_NE(tokens_of("bob").find(bobs.first), std::string::npos);
 }
 
+// README "Security": every value from the daemon goes into the page as text,
+// never as markup: a user's token name and a remote host (which a remote
+// login chooses) built to run script in an admin's all-users view.
+TEST_F(CockpitTest, MarkupInANameOrARemoteHostIsShownAsTextToAnAdmin) {
+    start();
+    const std::string name = R"(<img src=x onerror="window.apitokenPwned=1">)";
+    const auto bobs = create(world->bob, name);
+    ASSERT_FALSE(bobs.first.empty());
+    const std::string rhost =
+        "<b/onmouseover=window.apitokenPwned=2>rh</b>"; // no blanks in an rhost
+    const CallResult used =
+        world->call(world->root, {"auth", "bob", bobs.second, "webapp", rhost}, 60s);
+    ASSERT_TRUE(used.ok()) << used.raw;
+    const ProcessResult r =
+        drive("hostile", world->admin,
+              {"--other-name=" + name, "--other-id=" + bobs.first, "--third-name=" + rhost});
+    ASSERT_EQ(r.exit_code, 0) << explain(r);
+}
+
 TEST_F(CockpitTest, KeyboardOnlyUseWorksAndThePageReadsAtTwiceTheZoom) {
     start();
     const ProcessResult r = drive("keyboard", world->alice);
