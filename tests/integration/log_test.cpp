@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <string>
+#include <vector>
 
 namespace apitoken::testing {
 namespace {
@@ -72,6 +73,28 @@ TEST_F(LogTest, TerminalControlsInAUserNameNeverReachTheLog) {
     EXPECT_NE(log.find(R"(user="x\u{009B}2J\u{202E}toor")"), std::string::npos) << log;
     EXPECT_GE(count(log, R"(x\u{009B}2J\u{202E}toor)"), 2U) << "the debug lines escape it too:\n"
                                                             << log;
+}
+
+// The PAM service is the caller's word too (root, apitoken-auth): one that
+// is no PAM service name (letters, digits and . _ + @ -) is refused before
+// anything is logged about it, so it never forges a field or reaches the
+// terminal.
+TEST_F(LogTest, AServiceNameCannotForgeAFieldOrReachTheTerminal) {
+    world->start_daemon(/*debug=*/true);
+    const std::string token(store::generate_token().text.view());
+    const std::vector<std::string> services{R"(x"result="success)", "svc\x1b[2J", "a\nb",
+                                            "svc\xc2\x9b"
+                                            "2J"};
+    for (const std::string& service : services) {
+        const CallResult r = world->call(world->root, {"auth", "alice", token, service, ""});
+        EXPECT_TRUE(r.refused("InvalidArgument")) << r.raw;
+    }
+    EXPECT_EQ(world->stop_daemon(), 0);
+    const std::string log = world->daemon_log();
+    EXPECT_EQ(log.find(R"(result="success")"), std::string::npos) << log;
+    EXPECT_EQ(log.find('\x1b'), std::string::npos) << log;
+    EXPECT_EQ(log.find("\xc2\x9b"), std::string::npos) << log;
+    EXPECT_EQ(log.find("a\nb"), std::string::npos) << log;
 }
 
 } // namespace
