@@ -55,13 +55,7 @@ BenchWorld::BenchWorld() {
 // bus address at each connection, so the environment of this process is
 // where they go; no client thread runs yet.
 void BenchWorld::point_pam_here() const {
-    for (const auto& entry : world_.pam_environment()) {
-        const auto eq = entry.find('=');
-        if (entry.compare(0, eq, "LD_PRELOAD") != 0) {
-            // NOLINTNEXTLINE(concurrency-mt-unsafe): single-threaded here
-            ::setenv(entry.substr(0, eq).c_str(), entry.substr(eq + 1).c_str(), 1);
-        }
-    }
+    world_.use_pam_environment_here();
     // The module and ipc::Client find the bench daemon's direct socket here.
     // NOLINTNEXTLINE(concurrency-mt-unsafe): single-threaded here
     ::setenv("APITOKEN_SOCKET", world_.direct_socket().c_str(), 1);

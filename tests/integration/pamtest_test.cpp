@@ -31,13 +31,7 @@ protected:
         world->write_pam_service("apitoken-items", "auth required " APITOKEN_PAM_MODULE
                                                    "\nauth required " APITOKEN_PAM_GET_ITEMS "\n");
         // This process is the PAM application: point it at this test's world.
-        for (const auto& entry : world->pam_environment()) {
-            const auto eq = entry.find('=');
-            if (entry.compare(0, eq, "LD_PRELOAD") != 0) {
-                // NOLINTNEXTLINE(concurrency-mt-unsafe): no other thread reads it now
-                ::setenv(entry.substr(0, eq).c_str(), entry.substr(eq + 1).c_str(), 1);
-            }
-        }
+        world->use_pam_environment_here();
     }
 
     // pam_authenticate's return code for `input` typed at the prompt.

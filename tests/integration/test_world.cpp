@@ -375,6 +375,16 @@ Environment TestWorld::pam_environment() const {
         "DBUS_SYSTEM_BUS_ADDRESS=" + bus_address()};
 }
 
+void TestWorld::use_pam_environment_here() const {
+    for (const auto& entry : pam_environment()) {
+        const auto eq = entry.find('=');
+        if (entry.compare(0, eq, "LD_PRELOAD") != 0) {
+            // NOLINTNEXTLINE(concurrency-mt-unsafe): no other thread reads it now
+            ::setenv(entry.substr(0, eq).c_str(), entry.substr(eq + 1).c_str(), 1);
+        }
+    }
+}
+
 ProcessResult TestWorld::pamtester(const TestUser& as, const std::string& service,
                                    const std::string& user, const std::string& input,
                                    const Environment& extra_env,

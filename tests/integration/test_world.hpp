@@ -130,6 +130,10 @@ public:
     // PAM through pam_wrapper: service files in dir()/pam.d.
     void write_pam_service(const std::string& name, const std::string& text) const;
     [[nodiscard]] Environment pam_environment() const;
+    // Points this process, as a PAM application, at the world: the
+    // pam_environment() without LD_PRELOAD (pam_wrapper is loaded already,
+    // or not wanted). Only while no other thread reads the environment.
+    void use_pam_environment_here() const;
     // `pamtester SERVICE USER authenticate` as `as`, `input` on stdin;
     // `wrapper` runs it under another program (valgrind). A run that
     // pam_wrapper itself failed (no /tmp/pam.X name free) is run again.
