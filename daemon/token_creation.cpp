@@ -23,9 +23,9 @@ constexpr std::int64_t kMaxGraceSeconds = std::int64_t{30} * 24 * 3600;
 } // namespace
 
 // The tokens an account deleted and made again left behind (another uid)
-// work for nobody; they are deleted when the new account makes a token,
-// which reads only this user's tokens (a sweep over every user would read
-// the whole index, and ask NSS about each, every hour).
+// work for nobody; they are deleted when the new account makes a token
+// (before it counts against the maximum), and by the hourly purge
+// (TokenUpkeep), which also deletes those of accounts that are gone.
 // In fleet mode the replica is the fleet's: another uid here may be this
 // host's NSS, not a deleted account (fleet_match_uid decides at each use).
 void TokenManager::purge_orphans(const Target& target) {
@@ -45,7 +45,7 @@ void TokenManager::precheck_create(const Target& target, const std::string& name
     // and rotated ones in their grace period hold no name and no place.
     std::size_t live = 0;
     for (const auto& record : store_.list(target.name)) {
-        if (record.uid != *target.uid || record.rotated()) {
+        if (store::orphaned(record, target.uid) || record.rotated()) {
             continue;
         }
         ++live;

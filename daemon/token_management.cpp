@@ -77,7 +77,7 @@ store::TokenRecord TokenManager::owned_token(const Target& target, const std::st
 std::vector<ListedToken> TokenManager::visible_tokens(const Target& target) const {
     std::vector<ListedToken> listed;
     for (auto& record : store_.list(target.name)) {
-        const bool orphaned = !target.uid || record.uid != *target.uid;
+        const bool orphaned = store::orphaned(record, target.uid);
         if (!orphaned || target.caller_acts_for_anyone) {
             listed.push_back({std::move(record), orphaned});
         }

@@ -8,6 +8,9 @@
 #include <array>
 #include <chrono>
 #include <ctime>
+#include <functional>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,16 +46,19 @@ void warn_expiring(const AuditLog& log, store::TokenStore& store,
 }
 
 void TokenUpkeep::run() {
+    run(now_seconds());
+}
+
+void TokenUpkeep::run(store::TimePoint now) {
     try {
-        purge();
-        warn_expiring_tokens(now_seconds());
+        purge(now);
+        warn_expiring_tokens(now);
     } catch (const store::StoreError& error) {
         log_.error(std::string("could not clean up the token store: ") + error.what());
     }
 }
 
-void TokenUpkeep::purge() {
-    const auto now = now_seconds();
+void TokenUpkeep::purge(store::TimePoint now) {
     if (const std::size_t n = store_.purge_expired(now, config_.expired_retention); n > 0) {
         log_.info("deleted " + std::to_string(n) + " tokens that expired more than " +
                   describe_span(config_.expired_retention) + " ago");
@@ -64,6 +70,10 @@ void TokenUpkeep::purge() {
         log_.info("deleted " + std::to_string(n) + " tokens unused for longer than max_idle (" +
                   describe_span(*config_.max_idle) + ") and " +
                   describe_span(config_.expired_retention) + " more");
+    }
+    if (const std::size_t n = purge_orphans(); n > 0) {
+        log_.info("deleted " + std::to_string(n) +
+                  " orphaned tokens (their user is gone, or was made again with another uid)");
     }
 }
 
@@ -83,6 +93,45 @@ std::size_t TokenUpkeep::purge_idle(store::TimePoint now) {
         }
     }
     return idle.empty() ? 0 : store_.revoke_many(idle).size();
+}
+
+// Tokens whose account is gone or was made again with another uid belong
+// to nobody (store::orphaned, the check the lists and token creation use).
+// Asks the user directory about every user who has tokens, one at a time.
+// Another uid is an answer: that account's old tokens go at once. "No such
+// user" is believed only when the directory says it again at the next run
+// (an hour later): a directory that answers so while it is not up yet (at
+// boot) or for a moment costs no tokens; one that fails outright costs
+// none either (the sweep stops there and is tried again next time). In
+// fleet mode the replica is the fleet's: another uid here may be this
+// host's NSS, not a deleted account (fleet_match_uid decides at each use),
+// so nothing goes.
+std::size_t TokenUpkeep::purge_orphans() {
+    if (config_.fleet()) {
+        return 0;
+    }
+    std::size_t purged = 0;
+    std::set<std::string, std::less<>> unknown;
+    for (const auto& user : store_.users()) {
+        std::optional<UserEntry> entry;
+        try {
+            entry = users_(user);
+        } catch (const UserDirectoryError& error) {
+            log_.warning("kept orphaned tokens for now: cannot look up user " + log_value(user) +
+                         ": " + error.what());
+            unknown_users_.merge(unknown);
+            return purged;
+        }
+        if (entry) {
+            purged += store_.purge_orphans(user, entry->uid);
+        } else if (unknown_users_.contains(user)) {
+            purged += store_.purge_orphans(user, std::nullopt);
+        } else {
+            unknown.insert(user);
+        }
+    }
+    unknown_users_ = std::move(unknown);
+    return purged;
 }
 
 void TokenUpkeep::warn_expiring_tokens(store::TimePoint now) {

@@ -76,6 +76,15 @@ struct TokenRecord {
     bool operator==(const TokenRecord&) const = default;
 };
 
+// Whether `record` belongs to nobody: its owner's account is gone
+// (`current_uid` nullopt: the user directory knows no such user now) or
+// was deleted and made again with another uid. The one orphan check: the
+// lists, the new account's first token and the hourly purge all ask it.
+[[nodiscard]] inline bool orphaned(const TokenRecord& record,
+                                   std::optional<uid_t> current_uid) noexcept {
+    return !current_uid || record.uid != *current_uid;
+}
+
 // Fleet mode: a token's uses on every host, as the fleet database sums
 // them (each host's share flushed in batches).
 struct FleetUsage {

@@ -143,11 +143,24 @@ std::vector<std::string> TokenStore::users() const {
     return users;
 }
 
-std::size_t TokenStore::purge_orphans(std::string_view user, uid_t current_uid) {
+std::size_t TokenStore::purge_orphans(std::string_view user, std::optional<uid_t> current_uid) {
+    const auto any_orphan = [&](const Txn& txn) {
+        const auto ids = impl_->ids_of(txn, user);
+        return std::any_of(ids.begin(), ids.end(), [&](const TokenId& id) {
+            const auto record = impl_->read(txn, id);
+            return record && orphaned(*record, current_uid);
+        });
+    };
+    // The hourly purge asks about every user: most have no orphan, and a
+    // read costs no write transaction (no write lock, no commit).
+    if (const Txn txn(impl_->env.get(), Txn::Mode::Read); !any_orphan(txn)) {
+        return 0;
+    }
     return impl_->write([&](Txn& txn) {
         std::size_t purged = 0;
         for (const auto& id : impl_->ids_of(txn, user)) {
-            if (const auto record = impl_->read(txn, id); record && record->uid != current_uid) {
+            if (const auto record = impl_->read(txn, id);
+                record && orphaned(*record, current_uid)) {
                 impl_->remove(txn, *record);
                 ++purged;
             }

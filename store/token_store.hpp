@@ -191,9 +191,13 @@ public:
     std::size_t purge_rotated(TimePoint now);
     // Every user who has tokens, in byte order.
     [[nodiscard]] std::vector<std::string> users() const;
-    // Deletes `user`'s tokens made for another uid than `current_uid` (the
-    // account was deleted and made again): they belong to nobody.
-    std::size_t purge_orphans(std::string_view user, uid_t current_uid);
+    // Deletes `user`'s orphaned tokens (orphaned() in token_record.hpp):
+    // those made for another uid than `current_uid` (the account was
+    // deleted and made again), or all of them when `current_uid` is
+    // nullopt (the account is gone); they belong to nobody. Reads only
+    // this user's tokens, and writes only when one is orphaned. Returns
+    // how many went.
+    std::size_t purge_orphans(std::string_view user, std::optional<uid_t> current_uid);
     // Deletes tokens that expired more than `grace` before `now`.
     std::size_t purge_expired(TimePoint now, std::chrono::seconds grace);
 
