@@ -35,7 +35,7 @@ HashWorkerPool::HashWorkerPool(sd_event* event, unsigned threads, std::size_t ca
                                std::size_t lane_share)
     : capacity_(capacity),
       lane_share_(lane_share != 0 ? lane_share : default_lane_share(threads, capacity)),
-      caller_share_(std::max(lane_share_, capacity / 2)) {
+      caller_share_(std::max(lane_share_, capacity - std::min(capacity, lane_share_))) {
     wakeup_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (wakeup_fd_ < 0) {
         throw std::system_error(errno, std::generic_category(), "eventfd");

@@ -22,13 +22,14 @@ namespace apitoken::daemon {
 // of a fixed number of worker threads; `done` then runs on the event loop's
 // thread (woken through an eventfd), where it may touch the bus and the
 // store. At most `capacity` jobs are outstanding (queued, running or done but
-// not yet delivered), at most `lane_share` of them in one lane, and at most
-// half of them for one calling uid, whatever its lanes (a service relaying
-// requesters from many addresses has a lane for each): beyond that
-// try_submit refuses at once, so callers get Busy instead of a growing
-// queue. Workers take the lanes' jobs in turn (round robin), so a lane with
-// a thousand calls waiting delays another lane's call by at most one job
-// per worker.
+// not yet delivered), at most `lane_share` of them in one lane, and one
+// calling uid, whatever its lanes (a service relaying requesters from many
+// addresses has a lane for each), leaves a lane's share to the others:
+// beyond that try_submit refuses at once, so callers get Busy instead of a
+// growing queue. (Half the queue per uid made a service's own flood cheaper
+// to mount: 4 requesters instead of 8 filled it.) Workers take the lanes' jobs in turn (round
+// robin), so a lane with a thousand calls waiting delays another lane's call by at most one job per
+// worker.
 class HashWorkerPool final : public HashRunner {
 public:
     // lane_share 0: an eighth of the capacity, but at least two per worker.

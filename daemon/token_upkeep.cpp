@@ -5,6 +5,7 @@
 #include "daemon/wall_clock.hpp"
 #include "store/store_error.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <ctime>
@@ -102,7 +103,10 @@ std::size_t TokenUpkeep::purge_idle(store::TimePoint now) {
 // user" is believed only when the directory says it again at the next run
 // (an hour later): a directory that answers so while it is not up yet (at
 // boot) or for a moment costs no tokens; one that fails outright costs
-// none either (the sweep stops there and is tried again next time). In
+// none either (the sweep stops there and is tried again next time); and
+// when more than half of the users (at least 10) are gone at once, the
+// directory is more likely broken than they are deleted: nobody's tokens go
+// for that (logged). What goes, goes in one transaction. In
 // fleet mode the replica is the fleet's: another uid here may be this
 // host's NSS, not a deleted account (fleet_match_uid decides at each use),
 // so nothing goes.
@@ -110,28 +114,43 @@ std::size_t TokenUpkeep::purge_orphans() {
     if (config_.fleet()) {
         return 0;
     }
-    std::size_t purged = 0;
+    std::vector<store::TokenStore::AccountNow> known;
+    std::vector<store::TokenStore::AccountNow> gone;
     std::set<std::string, std::less<>> unknown;
-    for (const auto& user : store_.users()) {
+    const std::vector<std::string> users = store_.users(); // in byte order
+    for (const auto& user : users) {
         std::optional<UserEntry> entry;
         try {
             entry = users_(user);
         } catch (const UserDirectoryError& error) {
             log_.warning("kept orphaned tokens for now: cannot look up user " + log_value(user) +
                          ": " + error.what());
+            // Who this run found (before `user`) is no longer unknown; who
+            // it did not reach stays as the last run left them.
+            unknown_users_.erase(unknown_users_.begin(), unknown_users_.lower_bound(user));
             unknown_users_.merge(unknown);
-            return purged;
+            return store_.purge_orphans(known);
         }
         if (entry) {
-            purged += store_.purge_orphans(user, entry->uid);
-        } else if (unknown_users_.contains(user)) {
-            purged += store_.purge_orphans(user, std::nullopt);
+            known.push_back({user, entry->uid});
         } else {
+            if (unknown_users_.contains(user)) {
+                gone.push_back({user, std::nullopt});
+            }
             unknown.insert(user);
         }
     }
     unknown_users_ = std::move(unknown);
-    return purged;
+    constexpr std::size_t kFewGone = 10;
+    if (gone.size() > std::max(kFewGone, users.size() / 2)) {
+        log_.warning("kept the tokens of " + std::to_string(gone.size()) + " of " +
+                     std::to_string(users.size()) +
+                     " users the user directory says are gone: more likely the directory is "
+                     "broken than so many accounts deleted");
+        gone.clear();
+    }
+    known.insert(known.end(), gone.begin(), gone.end());
+    return store_.purge_orphans(known);
 }
 
 void TokenUpkeep::warn_expiring_tokens(store::TimePoint now) {

@@ -144,25 +144,41 @@ std::vector<std::string> TokenStore::users() const {
 }
 
 std::size_t TokenStore::purge_orphans(std::string_view user, std::optional<uid_t> current_uid) {
-    const auto any_orphan = [&](const Txn& txn) {
-        const auto ids = impl_->ids_of(txn, user);
+    const AccountNow account{std::string(user), current_uid};
+    return purge_orphans(std::span(&account, 1));
+}
+
+std::size_t TokenStore::purge_orphans(std::span<const AccountNow> accounts) {
+    const auto any_orphan = [&](const Txn& txn, const AccountNow& account) {
+        const auto ids = impl_->ids_of(txn, account.user);
         return std::any_of(ids.begin(), ids.end(), [&](const TokenId& id) {
             const auto record = impl_->read(txn, id);
-            return record && orphaned(*record, current_uid);
+            return record && orphaned(*record, account.uid);
         });
     };
     // The hourly purge asks about every user: most have no orphan, and a
     // read costs no write transaction (no write lock, no commit).
-    if (const Txn txn(impl_->env.get(), Txn::Mode::Read); !any_orphan(txn)) {
+    std::vector<const AccountNow*> with_orphans;
+    {
+        const Txn txn(impl_->env.get(), Txn::Mode::Read);
+        for (const AccountNow& account : accounts) {
+            if (any_orphan(txn, account)) {
+                with_orphans.push_back(&account);
+            }
+        }
+    }
+    if (with_orphans.empty()) {
         return 0;
     }
     return impl_->write([&](Txn& txn) {
         std::size_t purged = 0;
-        for (const auto& id : impl_->ids_of(txn, user)) {
-            if (const auto record = impl_->read(txn, id);
-                record && orphaned(*record, current_uid)) {
-                impl_->remove(txn, *record);
-                ++purged;
+        for (const AccountNow* account : with_orphans) {
+            for (const auto& id : impl_->ids_of(txn, account->user)) {
+                if (const auto record = impl_->read(txn, id);
+                    record && orphaned(*record, account->uid)) {
+                    impl_->remove(txn, *record);
+                    ++purged;
+                }
             }
         }
         return purged;

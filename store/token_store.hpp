@@ -198,6 +198,14 @@ public:
     // this user's tokens, and writes only when one is orphaned. Returns
     // how many went.
     std::size_t purge_orphans(std::string_view user, std::optional<uid_t> current_uid);
+    // The same for many accounts, in one write transaction (one fsync):
+    // the hourly purge, where a directory that lost many users at once
+    // must not cost one commit each.
+    struct AccountNow {
+        std::string user;
+        std::optional<uid_t> uid; // nullopt: the account is gone
+    };
+    std::size_t purge_orphans(std::span<const AccountNow> accounts);
     // Deletes tokens that expired more than `grace` before `now`.
     std::size_t purge_expired(TimePoint now, std::chrono::seconds grace);
 

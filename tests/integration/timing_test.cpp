@@ -1,8 +1,11 @@
 // Failures must not tell an attacker which part was wrong: an unknown token
 // id, a wrong secret and an unknown user all cost one Argon2id verify. The
 // hash is made expensive here (8 MiB) so that a skipped verify would stand
-// out far above the noise of this shared machine; medians over interleaved
-// samples, with a generous bound.
+// out far above the noise of this shared machine (a skipped verify is
+// several times faster in every sample). Load is not: the lower quartiles
+// of interleaved samples, with a generous bound, and up to three rounds, of
+// which one within the bound is enough (a leak shows in every round, a
+// burst of other work on the machine in one).
 #include "ipc/bus_client.hpp"
 #include "store/token_format.hpp"
 #include "tests/integration/world_test.hpp"
@@ -13,6 +16,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace apitoken::testing {
@@ -20,9 +24,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-double median_ms(std::vector<double> samples) {
+double lower_quartile_ms(std::vector<double> samples) {
     std::sort(samples.begin(), samples.end());
-    return samples[samples.size() / 2];
+    return samples[samples.size() / 4];
 }
 
 class TimingTest : public WorldTest {};
@@ -49,21 +53,28 @@ TEST_F(TimingTest, UnknownIdWrongSecretAndUnknownUserTakeTheSameTime) {
         EXPECT_TRUE(outcome.refused_with(expected)) << outcome.message;
         return took.count();
     };
-    std::vector<double> unknown_ids;
-    std::vector<double> wrong_secrets;
-    std::vector<double> unknown_users;
-    for (int i = 0; i < 31; ++i) {
-        unknown_ids.push_back(timed("alice", unknown_id, ipc::Error::AuthenticationFailed));
-        wrong_secrets.push_back(timed("alice", wrong_secret, ipc::Error::AuthenticationFailed));
-        unknown_users.push_back(timed("nosuchuser", token, ipc::Error::NoSuchUser));
+    std::string rounds;
+    double best_ratio = 0;
+    for (int round = 0; round < 3 && (round == 0 || best_ratio >= 1.5); ++round) {
+        std::vector<double> unknown_ids;
+        std::vector<double> wrong_secrets;
+        std::vector<double> unknown_users;
+        for (int i = 0; i < 31; ++i) {
+            unknown_ids.push_back(timed("alice", unknown_id, ipc::Error::AuthenticationFailed));
+            wrong_secrets.push_back(timed("alice", wrong_secret, ipc::Error::AuthenticationFailed));
+            unknown_users.push_back(timed("nosuchuser", token, ipc::Error::NoSuchUser));
+        }
+        const double id_ms = lower_quartile_ms(unknown_ids);
+        const double secret_ms = lower_quartile_ms(wrong_secrets);
+        const double user_ms = lower_quartile_ms(unknown_users);
+        const double ratio =
+            std::max({id_ms, secret_ms, user_ms}) / std::min({id_ms, secret_ms, user_ms});
+        best_ratio = round == 0 ? ratio : std::min(best_ratio, ratio);
+        rounds += "\nlower quartiles: unknown id " + std::to_string(id_ms) + " ms, wrong secret " +
+                  std::to_string(secret_ms) + " ms, unknown user " + std::to_string(user_ms) +
+                  " ms (ratio " + std::to_string(ratio) + ")";
     }
-    const double id_ms = median_ms(unknown_ids);
-    const double secret_ms = median_ms(wrong_secrets);
-    const double user_ms = median_ms(unknown_users);
-    const double slowest = std::max({id_ms, secret_ms, user_ms});
-    const double fastest = std::min({id_ms, secret_ms, user_ms});
-    EXPECT_LT(slowest / fastest, 1.5) << "medians: unknown id " << id_ms << " ms, wrong secret "
-                                      << secret_ms << " ms, unknown user " << user_ms << " ms";
+    EXPECT_LT(best_ratio, 1.5) << "in every round:" << rounds;
 }
 
 } // namespace

@@ -298,6 +298,51 @@ TEST_F(TokenUpkeepTest, AFailingDirectoryCostsNoTokens) {
     EXPECT_FALSE(present(carol));
 }
 
+// A run that found a user and then failed on a later one leaves that user
+// known: unknown before and after it is not "two runs in a row".
+TEST_F(TokenUpkeepTest, AUserFoundByARunThatFailedLaterIsNotUnknownAnyMore) {
+    const TokenRecord alice = stored(token("alice", "deploy"));
+    users.emplace("zed", 4000);
+    const TokenRecord zed = stored(token("zed", "deploy"));
+    users.erase("alice");
+    upkeep.run(kNow); // alice unknown
+    users.emplace("alice", 1000);
+    failing = {"zed"};
+    upkeep.run(kNow + std::chrono::hours{1}); // alice found, then zed fails
+    failing.clear();
+    users.erase("alice");
+    upkeep.run(kNow + std::chrono::hours{2}); // alice unknown again: the first time in a row
+    EXPECT_TRUE(present(alice)) << "a live user's tokens went after a failed run";
+    EXPECT_TRUE(present(zed));
+}
+
+// Most users gone at once is a broken directory (an outage answering "no
+// such user" for over an hour), not a mass deletion: nobody's tokens go.
+TEST_F(TokenUpkeepTest, WhenMostUsersSeemGoneAtOnceNoTokensGo) {
+    std::vector<TokenRecord> tokens;
+    for (int i = 0; i < 12; ++i) {
+        const std::string name = "user" + std::to_string(i);
+        users.emplace(name, static_cast<uid_t>(5000 + i));
+        tokens.push_back(stored(token(name, "deploy")));
+    }
+    const auto directory = users;
+    users.clear();
+    upkeep.run(kNow);
+    upkeep.run(kNow + std::chrono::hours{1});
+    for (const TokenRecord& t : tokens) {
+        EXPECT_TRUE(present(t)) << t.user;
+    }
+    EXPECT_EQ(lines_with("kept the tokens of 12 of 12 users"), 1U) << log_text();
+    // Back, with one user really deleted: that one goes, the others stay.
+    users = directory;
+    users.erase("user0");
+    upkeep.run(kNow + std::chrono::hours{2});
+    EXPECT_FALSE(present(tokens.front())) << "unknown at three runs in a row, alone";
+    for (std::size_t i = 1; i < tokens.size(); ++i) {
+        EXPECT_TRUE(present(tokens[i])) << tokens[i].user;
+    }
+}
+
 // In fleet mode another uid here may be this host's NSS, not a deleted
 // account: the hourly run deletes no orphan.
 TEST_F(TokenUpkeepTest, FleetModeKeepsOrphans) {
