@@ -152,7 +152,8 @@ TEST_F(JenkinsHostileTest, ABadStatisticsFileSkipsItsUserWhole) {
     const test::TempDir dir;
     const fs::path home = test::copy_home(dir);
     const fs::path stats = test::user_dir(home, "alice") / "apiTokenStats.xml";
-    ASSERT_NE(test::find_user(read_jenkins_home(home), "alice"), nullptr);
+    const JenkinsHome before = read_jenkins_home(home);
+    ASSERT_NE(test::find_user(before, "alice"), nullptr);
     fs::copy_file(fixture() / "hostile" / "billion_laughs.xml", stats,
                   fs::copy_options::overwrite_existing);
     const JenkinsHome read = read_jenkins_home(home);
@@ -163,7 +164,8 @@ TEST_F(JenkinsHostileTest, ABadStatisticsFileSkipsItsUserWhole) {
     EXPECT_NE(problem->message.find("the user is skipped"), std::string::npos) << problem->message;
     // Removed, the user comes back, without statistics.
     fs::remove(stats);
-    const JenkinsUser* alice = test::find_user(read_jenkins_home(home), "alice");
+    const JenkinsHome reread = read_jenkins_home(home);
+    const JenkinsUser* alice = test::find_user(reread, "alice");
     ASSERT_NE(alice, nullptr);
     EXPECT_EQ(alice->tokens.size(), 2U);
 }
