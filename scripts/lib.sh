@@ -24,7 +24,7 @@ APITOKEN_TEST_PACKAGES=(
   git shellcheck python3-yaml logrotate
 )
 
-log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+log() { printf '\033[1m==> [%s, %ds in] %s\033[0m\n' "$(date +%T)" "$SECONDS" "$*" >&2; }
 
 # Installs the Debian packages that are not installed yet; does nothing
 # (and needs no network) when all are there.
