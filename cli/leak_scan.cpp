@@ -2,6 +2,7 @@
 
 #include "cli/token_search.hpp"
 #include "contract/token_shape.hpp"
+#include "contract/unique_fd.hpp"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,25 +21,6 @@ namespace {
 using store::kTokenIdHexLength;
 using store::kTokenLength;
 using store::kTokenPrefix;
-
-// A file descriptor closed on scope exit.
-class Fd {
-public:
-    explicit Fd(int fd) noexcept : fd_(fd) {}
-    Fd(const Fd&) = delete;
-    Fd& operator=(const Fd&) = delete;
-    Fd(Fd&&) = delete;
-    Fd& operator=(Fd&&) = delete;
-    ~Fd() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-    [[nodiscard]] int get() const noexcept { return fd_; }
-
-private:
-    int fd_;
-};
 
 unsigned char type_of(mode_t mode) noexcept {
     if (S_ISDIR(mode)) {
@@ -123,7 +105,7 @@ void LeakScanner::scan_path(const std::string& path) {
     }
     // Named here: followed when a symbolic link, read whatever it is (a
     // FIFO such as <(git diff), a device), like grep.
-    const Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
+    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     struct stat st {};
     if (fd.get() < 0 || ::fstat(fd.get(), &st) != 0) {
         report(path, errno);
@@ -167,8 +149,8 @@ void LeakScanner::scan_entry(int dir_fd, std::string& path, const Entry& entry, 
     if (type == DT_REG) {
         // O_NONBLOCK: should it have become a FIFO since, open and read
         // return at once.
-        const Fd fd(::openat(dir_fd, entry.name.c_str(),
-                             O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
+        const UniqueFd fd(::openat(dir_fd, entry.name.c_str(),
+                                   O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
         if (fd.get() < 0) {
             if (errno != ELOOP) { // a symbolic link since: not followed
                 report(path, errno);
@@ -180,7 +162,7 @@ void LeakScanner::scan_entry(int dir_fd, std::string& path, const Entry& entry, 
         if (in_git_dir && entry.name == "objects" && !settings_.git_objects) {
             return;
         }
-        const Fd fd(
+        const UniqueFd fd(
             ::openat(dir_fd, entry.name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
         if (fd.get() < 0) {
             if (errno != ELOOP && errno != ENOTDIR) {

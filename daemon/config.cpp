@@ -3,6 +3,7 @@
 #include "daemon/config_values.hpp"
 
 #include "contract/duration.hpp"
+#include "contract/unique_fd.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -263,26 +264,6 @@ private:
     }
 };
 
-// Closes the descriptor when the read is done, however it ends.
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) noexcept : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    FileDescriptor(FileDescriptor&&) = delete;
-    FileDescriptor& operator=(FileDescriptor&&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0) {
-            ::close(fd_);
-        }
-    }
-
-    [[nodiscard]] int get() const noexcept { return fd_; }
-
-private:
-    int fd_;
-};
-
 [[noreturn]] void cannot_read(const std::string& file_name, int error) {
     throw ConfigError(file_name + ": cannot read: " + std::generic_category().message(error));
 }
@@ -349,7 +330,7 @@ Config load_config(const std::filesystem::path& path, bool must_exist) {
     // O_NONBLOCK keeps a FIFO from hanging the open; check_file_kind refuses it.
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     const int open_error = errno;
-    const FileDescriptor file(fd);
+    const UniqueFd file(fd);
     if (fd < 0 && open_error == ENOENT && !must_exist) {
         return Config{};
     }

@@ -39,13 +39,8 @@ sockaddr_un address_of(const std::string& path) {
 // Whether something accepts on `path` (another apitokend): a stale socket
 // file refuses (ECONNREFUSED) and may be replaced.
 bool someone_listens(const sockaddr_un& addr) {
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const bool live =
-        fd >= 0 && ::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
-    if (fd >= 0) {
-        ::close(fd);
-    }
-    return live;
+    const UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    return fd && ::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
 }
 
 // Every connection takes four descriptors (the peer's socket, sd-bus's
@@ -99,7 +94,7 @@ DirectListener::DirectListener(sd_event* event, int listen_fd, BusObject& object
     int r = sd_id128_randomize(&server_id_);
     sd_event_source* raw = nullptr;
     if (r >= 0) {
-        r = sd_event_add_io(event_, &raw, listen_fd_, EPOLLIN, on_accept, this);
+        r = sd_event_add_io(event_, &raw, listen_fd_.get(), EPOLLIN, on_accept, this);
     }
     accept_source_.reset(raw);
     raw = nullptr;
@@ -118,9 +113,6 @@ DirectListener::~DirectListener() {
         object_.callers().remove_direct(bus);
     }
     connections_.clear();
-    if (listen_fd_ >= 0) {
-        ::close(listen_fd_);
-    }
 }
 
 int DirectListener::listening_socket(const std::string& path) {
@@ -153,18 +145,17 @@ int DirectListener::listening_socket(const std::string& path) {
         }
         ::unlink(path.c_str()); // stale: nobody accepts on it
     }
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-    if (fd < 0) {
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) {
         throw failure(errno, "cannot create the direct socket");
     }
     // 0666: anyone may connect; who they are decides what they may do.
-    if (::bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::chmod(path.c_str(), 0666) != 0 || ::listen(fd, SOMAXCONN) != 0) {
+    if (::bind(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0 ||
+        ::chmod(path.c_str(), 0666) != 0 || ::listen(fd.get(), SOMAXCONN) != 0) {
         const int error = errno;
-        ::close(fd);
         throw failure(error, "cannot listen on " + path);
     }
-    return fd;
+    return fd.release();
 }
 
 // Out of file descriptors: stop accepting for a moment instead of spinning

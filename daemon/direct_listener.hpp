@@ -1,5 +1,6 @@
 #pragma once
 
+#include "contract/unique_fd.hpp"
 #include "daemon/audit_log.hpp"
 #include "daemon/bus_object.hpp"
 #include "ipc/sd_handles.hpp"
@@ -79,7 +80,7 @@ private:
     void reap();
 
     sd_event* event_;
-    int listen_fd_;
+    UniqueFd listen_fd_;
     BusObject& object_;
     const AuditLog& log_;
     DirectLimits limits_;

@@ -36,22 +36,32 @@ HashWorkerPool::HashWorkerPool(sd_event* event, unsigned threads, std::size_t ca
     : capacity_(capacity),
       lane_share_(lane_share != 0 ? lane_share : default_lane_share(threads, capacity)),
       caller_share_(std::max(lane_share_, capacity - std::min(capacity, lane_share_))) {
-    wakeup_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (wakeup_fd_ < 0) {
+    wakeup_fd_.reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    if (!wakeup_fd_) {
         throw std::system_error(errno, std::generic_category(), "eventfd");
     }
-    const int r = sd_event_add_io(event, &wakeup_source_, wakeup_fd_, EPOLLIN, on_wakeup, this);
+    sd_event_source* source = nullptr;
+    const int r = sd_event_add_io(event, &source, wakeup_fd_.get(), EPOLLIN, on_wakeup, this);
     if (r < 0) {
-        ::close(wakeup_fd_);
         throw std::system_error(-r, std::generic_category(), "sd_event_add_io");
     }
-    workers_.reserve(threads);
-    for (unsigned i = 0; i < threads; ++i) {
-        workers_.emplace_back([this] { worker_loop(); });
+    wakeup_source_.reset(source);
+    try {
+        workers_.reserve(threads);
+        for (unsigned i = 0; i < threads; ++i) {
+            workers_.emplace_back([this] { worker_loop(); });
+        }
+    } catch (...) {
+        stop_workers(); // a joinable std::thread left behind would terminate the daemon
+        throw;
     }
 }
 
 HashWorkerPool::~HashWorkerPool() {
+    stop_workers();
+}
+
+void HashWorkerPool::stop_workers() noexcept {
     {
         const std::lock_guard lock(mutex_);
         stopping_ = true;
@@ -60,8 +70,6 @@ HashWorkerPool::~HashWorkerPool() {
     for (auto& worker : workers_) {
         worker.join();
     }
-    sd_event_source_disable_unref(wakeup_source_);
-    ::close(wakeup_fd_);
 }
 
 bool HashWorkerPool::try_submit(const HashLane& lane, Step work, Step done) {
@@ -179,7 +187,7 @@ void HashWorkerPool::worker_loop() {
         progress_.notify_all();
         const std::uint64_t one = 1;
         // A full counter (never in practice) still leaves the fd readable.
-        [[maybe_unused]] const ssize_t written = ::write(wakeup_fd_, &one, sizeof one);
+        [[maybe_unused]] const ssize_t written = ::write(wakeup_fd_.get(), &one, sizeof one);
     }
 }
 

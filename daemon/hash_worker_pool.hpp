@@ -1,6 +1,8 @@
 #pragma once
 
+#include "contract/unique_fd.hpp"
 #include "daemon/hash_runner.hpp"
+#include "ipc/sd_handles.hpp"
 
 #include <chrono>
 #include <condition_variable>
@@ -68,6 +70,7 @@ private:
     };
 
     void worker_loop();
+    void stop_workers() noexcept;
     [[nodiscard]] Job next_job(); // with mutex_ held and a job waiting
     static void run_work(Step work) noexcept;
     static int on_wakeup(sd_event_source* source, int fd, unsigned revents, void* userdata);
@@ -75,8 +78,8 @@ private:
     std::size_t capacity_;
     std::size_t lane_share_;
     std::size_t caller_share_;
-    int wakeup_fd_ = -1;
-    sd_event_source* wakeup_source_ = nullptr;
+    UniqueFd wakeup_fd_;
+    ipc::EventSourcePtr wakeup_source_; // after the fd: gone before it closes
 
     mutable std::mutex mutex_;
     std::condition_variable work_ready_;

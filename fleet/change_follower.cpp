@@ -26,12 +26,12 @@ constexpr auto kFirstRetry = 1s;
 // fleet included) before the connection counts as lost.
 constexpr auto kStatementTimeout = 60s;
 
-int make_eventfd() {
+UniqueFd make_eventfd() {
     const int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (fd < 0) {
         throw std::system_error(errno, std::generic_category(), "cannot create an eventfd");
     }
-    return fd;
+    return UniqueFd(fd);
 }
 
 void signal_fd(int fd) {
@@ -106,15 +106,12 @@ ChangeFollower::~ChangeFollower() {
         stopping_ = true;
     }
     kick();
-    signal_fd(stop_fd_);
+    signal_fd(stop_fd_.get());
     thread_.join();
-    close(news_fd_);
-    close(kick_fd_);
-    close(stop_fd_);
 }
 
 FollowerNews ChangeFollower::take_news() {
-    drain_fd(news_fd_);
+    drain_fd(news_fd_.get());
     const std::scoped_lock lock(mutex_);
     return std::exchange(news_, FollowerNews{});
 }
@@ -147,17 +144,17 @@ void ChangeFollower::post(const std::function<void(FollowerNews&)>& add) {
         const std::scoped_lock lock(mutex_);
         add(news_);
     }
-    signal_fd(news_fd_);
+    signal_fd(news_fd_.get());
 }
 
 void ChangeFollower::kick() const {
-    signal_fd(kick_fd_);
+    signal_fd(kick_fd_.get());
 }
 
 void ChangeFollower::wait_kick(std::chrono::milliseconds timeout) const {
-    pollfd fd{kick_fd_, POLLIN, 0};
+    pollfd fd{kick_fd_.get(), POLLIN, 0};
     if (poll(&fd, 1, static_cast<int>(timeout.count())) > 0) {
-        drain_fd(kick_fd_);
+        drain_fd(kick_fd_.get());
     }
 }
 
@@ -410,7 +407,7 @@ private:
     // work"), so that a lost notification is caught within the interval.
     void wait() {
         std::array<pollfd, 2> fds{pollfd{pg_.socket(), POLLIN, 0},
-                                  pollfd{owner_.kick_fd_, POLLIN, 0}};
+                                  pollfd{owner_.kick_fd_.get(), POLLIN, 0}};
         const auto now = std::chrono::steady_clock::now();
         if (next_poll_ <= now) {
             next_poll_ = std::max(next_poll_ + owner_.settings_.poll_interval, now);
@@ -424,7 +421,7 @@ private:
             return;
         }
         if ((fds[1].revents & POLLIN) != 0) {
-            drain_fd(owner_.kick_fd_);
+            drain_fd(owner_.kick_fd_.get());
         }
         if (fds[0].revents != 0) {
             static_cast<void>(pg_.notifications()); // throws when the connection is gone
@@ -457,7 +454,7 @@ void ChangeFollower::run() {
     while (!should_stop_or_restart()) {
         bool progressed = false;
         try {
-            PgConnection pg(settings_.conninfo, kStatementTimeout, stop_fd_);
+            PgConnection pg(settings_.conninfo, kStatementTimeout, stop_fd_.get());
             ensure_fleet_schema(pg);
             if (settings_.listen) {
                 pg.exec(std::string("LISTEN ") + kChangeChannel);

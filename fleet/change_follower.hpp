@@ -1,5 +1,6 @@
 #pragma once
 
+#include "contract/unique_fd.hpp"
 #include "store/change_publisher.hpp"
 
 #include <chrono>
@@ -90,7 +91,7 @@ public:
     ChangeFollower& operator=(ChangeFollower&&) = delete;
     ~ChangeFollower();
 
-    [[nodiscard]] int wake_fd() const noexcept { return news_fd_; }
+    [[nodiscard]] int wake_fd() const noexcept { return news_fd_.get(); }
     [[nodiscard]] FollowerNews take_news();
     // Revocations to send (those not sent yet; repeats are harmless).
     void send_revocations(std::vector<store::TokenId> ids);
@@ -110,9 +111,9 @@ private:
     void wait_kick(std::chrono::milliseconds timeout) const;
 
     FollowerSettings settings_;
-    int news_fd_ = -1; // the loop waits on it
-    int kick_fd_ = -1; // the thread waits on it (and on the database's socket)
-    int stop_fd_ = -1; // readable once stopping: ends any wait on the database
+    UniqueFd news_fd_; // the loop waits on it
+    UniqueFd kick_fd_; // the thread waits on it (and on the database's socket)
+    UniqueFd stop_fd_; // readable once stopping: ends any wait on the database
     std::mutex mutex_;
     FollowerNews news_;
     std::vector<store::TokenId> to_revoke_;

@@ -1,4 +1,5 @@
 #include "jenkins/bounded_file.hpp"
+#include "contract/unique_fd.hpp"
 
 #include <cerrno>
 #include <fcntl.h>
@@ -10,25 +11,6 @@
 namespace apitoken::jenkins {
 
 namespace {
-
-// Closes the descriptor on every path out of read_bounded_file.
-class FileDescriptor {
-public:
-    explicit FileDescriptor(int fd) : fd_(fd) {}
-    FileDescriptor(const FileDescriptor&) = delete;
-    FileDescriptor& operator=(const FileDescriptor&) = delete;
-    FileDescriptor(FileDescriptor&&) = delete;
-    FileDescriptor& operator=(FileDescriptor&&) = delete;
-    ~FileDescriptor() {
-        if (fd_ >= 0) {
-            static_cast<void>(::close(fd_));
-        }
-    }
-    int get() const { return fd_; }
-
-private:
-    int fd_;
-};
 
 // strerror is not thread-safe; the error category's message is.
 std::string errno_text() {
@@ -80,7 +62,7 @@ FileRead read_bounded_file(const std::filesystem::path& path, std::size_t max_by
     // O_NONBLOCK: a FIFO planted as config.xml would otherwise block the open
     // forever; it is refused below as not a regular file. Reads of a regular
     // file ignore the flag.
-    const FileDescriptor fd(
+    const UniqueFd fd(
         ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
     if (fd.get() < 0) {
         if (errno == ENOENT) {

@@ -62,16 +62,15 @@ std::string read_holder_pid(int fd) {
     return pid.empty() ? "unknown" : pid;
 }
 
-int take_lock(const std::filesystem::path& dir) {
+UniqueFd take_lock(const std::filesystem::path& dir) {
     const auto lock_path = dir / kLockFileName;
-    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, kFileMode);
-    if (fd < 0) {
+    UniqueFd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, kFileMode));
+    if (!fd) {
         refuse(dir, "cannot open " + lock_path.string() + ": " + errno_text(errno));
     }
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
         const int error = errno;
-        const std::string holder = read_holder_pid(fd);
-        ::close(fd);
+        const std::string holder = read_holder_pid(fd.get());
         if (error == EWOULDBLOCK) {
             throw StoreError(StoreErrc::InUse, "state directory " + dir.string() +
                                                    " is in use by another apitoken process (pid " +
@@ -82,8 +81,8 @@ int take_lock(const std::filesystem::path& dir) {
     // The pid is only informational (for the message above); failing to write
     // it must not stop the daemon.
     const std::string pid = std::to_string(::getpid()) + "\n";
-    if (::ftruncate(fd, 0) == 0) {
-        [[maybe_unused]] const ssize_t written = ::pwrite(fd, pid.data(), pid.size(), 0);
+    if (::ftruncate(fd.get(), 0) == 0) {
+        [[maybe_unused]] const ssize_t written = ::pwrite(fd.get(), pid.data(), pid.size(), 0);
     }
     return fd;
 }
@@ -93,26 +92,6 @@ int take_lock(const std::filesystem::path& dir) {
 StateDirectory::StateDirectory(std::filesystem::path path) : path_(std::move(path)) {
     create_or_check(path_);
     lock_fd_ = take_lock(path_);
-}
-
-StateDirectory::StateDirectory(StateDirectory&& other) noexcept
-    : path_(std::move(other.path_)), lock_fd_(std::exchange(other.lock_fd_, -1)) {}
-
-StateDirectory& StateDirectory::operator=(StateDirectory&& other) noexcept {
-    if (this != &other) {
-        if (lock_fd_ >= 0) {
-            ::close(lock_fd_);
-        }
-        path_ = std::move(other.path_);
-        lock_fd_ = std::exchange(other.lock_fd_, -1);
-    }
-    return *this;
-}
-
-StateDirectory::~StateDirectory() {
-    if (lock_fd_ >= 0) {
-        ::close(lock_fd_); // releases the flock
-    }
 }
 
 } // namespace apitoken::store

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "contract/unique_fd.hpp"
+
 #include <filesystem>
 
 namespace apitoken::store {
@@ -15,15 +17,15 @@ public:
     explicit StateDirectory(std::filesystem::path path); // throws StoreError
     StateDirectory(const StateDirectory&) = delete;
     StateDirectory& operator=(const StateDirectory&) = delete;
-    StateDirectory(StateDirectory&& other) noexcept;
-    StateDirectory& operator=(StateDirectory&& other) noexcept;
-    ~StateDirectory();
+    StateDirectory(StateDirectory&& other) noexcept = default;
+    StateDirectory& operator=(StateDirectory&& other) noexcept = default;
+    ~StateDirectory() = default;
 
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
 private:
     std::filesystem::path path_;
-    int lock_fd_ = -1;
+    UniqueFd lock_fd_; // closing it releases the flock
 };
 
 } // namespace apitoken::store
