@@ -16,12 +16,8 @@ namespace {
 std::vector<store::FleetUsage> as_fleet_usage(const fleet::UsageDeltas& deltas) {
     std::vector<store::FleetUsage> uses;
     uses.reserve(deltas.size());
-    for (const auto& [id, delta] : deltas) {
-        uses.push_back({.id = id,
-                        .use_count = delta.count,
-                        .last_used = delta.last_used,
-                        .service = delta.service,
-                        .rhost = delta.rhost});
+    for (const auto& [id, use] : deltas) {
+        uses.push_back(use);
     }
     return uses;
 }
@@ -29,7 +25,7 @@ std::vector<store::FleetUsage> as_fleet_usage(const fleet::UsageDeltas& deltas) 
 fleet::UsageDeltas as_deltas(const std::vector<store::FleetUsage>& uses) {
     fleet::UsageDeltas deltas;
     for (const auto& use : uses) {
-        deltas[use.id] = {use.use_count, use.last_used, use.service, use.rhost};
+        deltas[use.id] = use;
     }
     return deltas;
 }
@@ -126,7 +122,13 @@ void FleetReplica::tick() {
 
 void FleetReplica::count_uses(std::span<const store::UsageEvent> uses) {
     for (const auto& use : uses) {
-        local_uses_[use.id].add({1, use.when, use.service, use.rhost});
+        auto& sum = local_uses_[use.id];
+        sum.id = use.id;
+        sum.add({.id = use.id,
+                 .use_count = 1,
+                 .last_used = use.when,
+                 .service = use.service,
+                 .rhost = use.rhost});
     }
 }
 

@@ -88,7 +88,9 @@ void add_row(ChangeBatch& batch, const std::string& id_hex, const std::string& r
 
 void merge_usage(UsageDeltas& into, const UsageDeltas& delta) {
     for (const auto& [id, use] : delta) {
-        into[id].add(use);
+        auto& sum = into[id];
+        sum.id = id;
+        sum.add(use);
     }
 }
 
@@ -251,7 +253,7 @@ private:
         nlohmann::json rows = nlohmann::json::array();
         for (const auto& [id, use] : deltas) {
             rows.push_back({{"id", id.hex()},
-                            {"count", use.count},
+                            {"count", use.use_count},
                             {"last_used", use.last_used.time_since_epoch().count()},
                             {"service", use.service},
                             {"rhost", use.rhost}});

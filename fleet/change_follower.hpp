@@ -35,24 +35,8 @@ struct ChangeBatch {
     bool reset = false;          // a snapshot of another database, or one that went back
 };
 
-// One host's uses of one token since its last flush.
-struct UsageDelta {
-    std::uint64_t count = 0;
-    store::TimePoint last_used{};
-    std::string service{};
-    std::string rhost{};
-
-    // Counts add up; the latest use wins.
-    void add(const UsageDelta& more) {
-        count += more.count;
-        if (more.last_used >= last_used) {
-            last_used = more.last_used;
-            service = more.service;
-            rhost = more.rhost;
-        }
-    }
-};
-using UsageDeltas = std::map<store::TokenId, UsageDelta>;
+// This host's uses since its last flush, per token (host left empty).
+using UsageDeltas = std::map<store::TokenId, store::FleetUsage>;
 
 // Adds `delta` to `into`, token by token.
 void merge_usage(UsageDeltas& into, const UsageDeltas& delta);

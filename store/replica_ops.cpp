@@ -240,12 +240,7 @@ void TokenStore::queue_fleet_usage(std::span<const FleetUsage> uses) {
             const auto key = unsent_usage_key(use.id);
             auto sum =
                 usage_at(txn, impl_->tables.meta, key, use.id).value_or(FleetUsage{.id = use.id});
-            sum.use_count += use.use_count;
-            if (use.last_used >= sum.last_used) {
-                sum.last_used = use.last_used;
-                sum.service = use.service;
-                sum.rhost = use.rhost;
-            }
+            sum.add(use);
             txn.put(impl_->tables.meta, key, encode_usage(sum));
         }
     });

@@ -94,6 +94,19 @@ struct FleetUsage {
     std::string host{}; // of the last use
     std::string service{};
     std::string rhost{};
+
+    // Another batch of the same token's uses: counts add up, the latest use
+    // wins (its time, host, service and rhost). The one merge rule, for the
+    // store's queue and the fleet follower's.
+    void add(const FleetUsage& more) {
+        use_count += more.use_count;
+        if (more.last_used >= last_used) {
+            last_used = more.last_used;
+            host = more.host;
+            service = more.service;
+            rhost = more.rhost;
+        }
+    }
 };
 
 // One successful authentication, recorded later in a batch (or at once,
