@@ -6,6 +6,7 @@
 #include "cli/failure_message.hpp"
 #include "cli/import_report.hpp"
 #include "cli/jenkins_import.hpp"
+#include "cli/login_defs.hpp"
 #include "cli/output.hpp"
 #include "cli/user_map.hpp"
 #include "jenkins/jenkins_home.hpp"
@@ -45,8 +46,6 @@ bool local_user_exists(const std::string& name) {
     return local_uid(name).has_value();
 }
 
-// The first uid of login accounts (login.defs' UID_MIN default).
-constexpr uid_t kFirstLoginUid = 1000;
 // nobody (65534) is no login account either.
 constexpr uid_t kNobodyUid = 65534;
 
@@ -55,11 +54,12 @@ constexpr uid_t kNobodyUid = 65534;
 // owns JENKINS_HOME, chooses it): its tokens go there only when the user
 // map names the Jenkins id, that is when root said so.
 void skip_system_accounts(const UserMap& map, ImportPlan& plan) {
+    const uid_t first_login_uid = first_login_uid_from();
     std::vector<UserImport> kept;
     for (UserImport& user : plan.users) {
         const auto uid = local_uid(user.local_user);
         if (map.lists(user.jenkins_user) || !uid ||
-            (*uid >= kFirstLoginUid && *uid != kNobodyUid)) {
+            (*uid >= first_login_uid && *uid != kNobodyUid)) {
             kept.push_back(std::move(user));
             continue;
         }
