@@ -429,20 +429,55 @@ def keyboard(page, args):
         e => e.labels.length > 0 || e.getAttribute('aria-label'))"""), "an unlabelled control")
     page.screenshot("zoom-200.png")
 
-    page.js("document.getElementById('main').focus()")
-    for _ in range(60):
-        label = page.js("return document.activeElement && document.activeElement.getAttribute('aria-label')")
-        if (label or "").startswith("Revoke token “keyboard-only”"):
-            break
-        page.driver.switch_to.active_element.send_keys(Keys.TAB)
-    else:
-        raise Failure("Tab never reaches the token's Revoke button")
+    # Rename: the field has the focus, Enter submits.
+    tab_to_label(page, "Rename token “keyboard-only”")
+    page.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    page.wait_for(lambda: page.js("return document.activeElement.id") == "confirm-input",
+                  "focus in the rename dialog's name field")
+    field = page.driver.switch_to.active_element
+    field.send_keys(Keys.CONTROL, "a")
+    field.send_keys("keyboard-renamed", Keys.ENTER)
+    page.wait_row("keyboard-renamed")
+
+    # Rotate: the grace choice has the focus, arrows choose, Tab and Enter
+    # confirm; the new value is shown once, and only it logs in.
+    tab_to_label(page, "Rotate token “keyboard-renamed”")
+    page.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    page.wait_for(lambda: page.js("return document.activeElement.id") == "confirm-select",
+                  "focus on the rotation's grace choice")
+    check(page.js("return document.getElementById('confirm-select').value") == "0",
+          "the rotation's grace does not start at 'Not at all'")
+    tab_until(page, "confirm-ok")
+    page.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    rotated = page.read_secret()
+    check(rotated != secret, "the keyboard rotation showed the old value")
+    page.driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+    page.wait.until(EC.invisibility_of_element_located((By.ID, "secret-dialog")))
+    check(pam_login(args, args.user, rotated), "the value rotated with the keyboard does not log in")
+    check(not pam_login(args, args.user, secret), "the old value still logs in after the rotation")
+    row = page.wait_for_row_id("keyboard-renamed", other_than=row["id"])
+    print("ID " + row["id"], flush=True)
+
+    tab_to_label(page, "Revoke token “keyboard-renamed”")
     page.driver.switch_to.active_element.send_keys(Keys.ENTER)
     page.wait_for(lambda: page.js("return document.activeElement.id") == "confirm-ok",
                   "focus on the confirmation's Revoke button")
     page.driver.switch_to.active_element.send_keys(Keys.ENTER)
-    page.wait_row("keyboard-only", present=False)
-    check(not pam_login(args, args.user, secret), "the token revoked with the keyboard still logs in")
+    page.wait_row("keyboard-renamed", present=False)
+    check(not pam_login(args, args.user, rotated), "the token revoked with the keyboard still logs in")
+    page.assert_secret_gone(secret)
+    page.assert_secret_gone(rotated)
+
+
+def tab_to_label(page, prefix, limit=60):
+    """From the top of the page, Tab to the control whose aria-label starts with `prefix`."""
+    page.js("document.getElementById('main').focus()")
+    for _ in range(limit):
+        label = page.js("return document.activeElement && document.activeElement.getAttribute('aria-label')")
+        if (label or "").startswith(prefix):
+            return
+        page.driver.switch_to.active_element.send_keys(Keys.TAB)
+    raise Failure(f"Tab never reaches the control labelled {prefix!r}")
 
 
 def refusals(page, args):
