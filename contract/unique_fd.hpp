@@ -31,6 +31,9 @@ public:
     // Closes the descriptor held (if any) and holds `fd` instead. A failed
     // close() still frees the descriptor on Linux, so there is nothing to retry.
     void reset(int fd = -1) noexcept {
+        if (fd == fd_) {
+            return; // closing it would leave us holding a number that is no longer ours
+        }
         const int old = std::exchange(fd_, fd);
         if (old >= 0) {
             static_cast<void>(::close(old));

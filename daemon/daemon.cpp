@@ -229,8 +229,8 @@ private:
             return;
         }
         try {
-            const int fd = DirectListener::listening_socket(path);
-            direct_ = std::make_unique<DirectListener>(event_.get(), fd, *object_, log_);
+            direct_ = std::make_unique<DirectListener>(
+                event_.get(), DirectListener::listening_socket(path), *object_, log_);
         } catch (const std::exception& error) {
             log_.warning(std::string("no direct connection: ") + error.what() +
                          "; clients use the system bus");

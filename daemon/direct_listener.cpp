@@ -88,9 +88,9 @@ struct DirectListener::Connection {
     bool closing = false;
 };
 
-DirectListener::DirectListener(sd_event* event, int listen_fd, BusObject& object,
+DirectListener::DirectListener(sd_event* event, UniqueFd listen_fd, BusObject& object,
                                const AuditLog& log, DirectLimits limits)
-    : event_(event), listen_fd_(listen_fd), object_(object), log_(log), limits_(limits) {
+    : event_(event), listen_fd_(std::move(listen_fd)), object_(object), log_(log), limits_(limits) {
     int r = sd_id128_randomize(&server_id_);
     sd_event_source* raw = nullptr;
     if (r >= 0) {
@@ -115,7 +115,7 @@ DirectListener::~DirectListener() {
     connections_.clear();
 }
 
-int DirectListener::listening_socket(const std::string& path) {
+UniqueFd DirectListener::listening_socket(const std::string& path) {
     if (sd_listen_fds(1) == 1) {
         if (sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, nullptr, 0) <= 0) {
             throw std::runtime_error("the socket systemd passed is not a listening Unix socket");
@@ -126,7 +126,7 @@ int DirectListener::listening_socket(const std::string& path) {
         if (flags < 0 || ::fcntl(SD_LISTEN_FDS_START, F_SETFL, flags | O_NONBLOCK) != 0) {
             throw failure(errno, "cannot make the socket systemd passed non-blocking");
         }
-        return SD_LISTEN_FDS_START;
+        return UniqueFd(SD_LISTEN_FDS_START);
     }
     const sockaddr_un addr = address_of(path);
     const std::filesystem::path directory = std::filesystem::path(path).parent_path();
@@ -155,7 +155,7 @@ int DirectListener::listening_socket(const std::string& path) {
         const int error = errno;
         throw failure(error, "cannot listen on " + path);
     }
-    return fd.release();
+    return fd;
 }
 
 // Out of file descriptors: stop accepting for a moment instead of spinning

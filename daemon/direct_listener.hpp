@@ -49,7 +49,7 @@ struct DirectLimits {
 // uid's messages under way hold, and the replies a peer leaves unread.
 class DirectListener {
 public:
-    DirectListener(sd_event* event, int listen_fd, BusObject& object, const AuditLog& log,
+    DirectListener(sd_event* event, UniqueFd listen_fd, BusObject& object, const AuditLog& log,
                    DirectLimits limits = {});
     DirectListener(const DirectListener&) = delete;
     DirectListener& operator=(const DirectListener&) = delete;
@@ -62,7 +62,7 @@ public:
     // missing), the socket 0666; a stale socket (nobody accepting) is
     // replaced, a live one (another apitokend) refused. Throws with the
     // reason.
-    [[nodiscard]] static int listening_socket(const std::string& path);
+    [[nodiscard]] static UniqueFd listening_socket(const std::string& path);
 
     [[nodiscard]] std::size_t connections() const noexcept { return connections_.size(); }
 

@@ -18,6 +18,7 @@ std::vector<store::FleetUsage> as_fleet_usage(const fleet::UsageDeltas& deltas) 
     uses.reserve(deltas.size());
     for (const auto& [id, use] : deltas) {
         uses.push_back(use);
+        uses.back().id = id; // the key says whose they are
     }
     return uses;
 }

@@ -98,7 +98,7 @@ inline const JenkinsUser* find_user(const JenkinsHome& home, std::string_view id
     return nullptr;
 }
 // The pointer would dangle as soon as the statement ends.
-const JenkinsUser* find_user(JenkinsHome&& home, std::string_view id) = delete;
+const JenkinsUser* find_user(const JenkinsHome&& home, std::string_view id) = delete;
 
 inline const JenkinsToken* find_token(const JenkinsUser& user, std::string_view name) {
     for (const JenkinsToken& token : user.tokens) {

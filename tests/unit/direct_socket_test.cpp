@@ -33,7 +33,7 @@ int listen_at(const std::string& path) {
 
 std::string message_of(const std::string& path) {
     try {
-        ::close(DirectListener::listening_socket(path));
+        static_cast<void>(DirectListener::listening_socket(path));
     } catch (const std::exception& e) {
         return e.what();
     }
@@ -43,15 +43,14 @@ std::string message_of(const std::string& path) {
 TEST(DirectSocket, IsMadeForEveryoneInADirectoryOnlyItsOwnerWrites) {
     const TempDir dir;
     const std::string path = (dir.path() / "run" / "socket").string();
-    const int fd = DirectListener::listening_socket(path);
-    ASSERT_GE(fd, 0);
+    const UniqueFd fd = DirectListener::listening_socket(path);
+    ASSERT_TRUE(fd);
     struct stat st {};
     ASSERT_EQ(::stat(path.c_str(), &st), 0);
     EXPECT_TRUE(S_ISSOCK(st.st_mode));
     EXPECT_EQ(st.st_mode & 0777U, 0666U);
     ASSERT_EQ(::stat((dir.path() / "run").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0022U, 0U) << "the directory must not be writable by others";
-    ::close(fd);
 }
 
 TEST(DirectSocket, AStaleSocketIsReplaced) {

@@ -645,6 +645,36 @@ TEST(TokenStoreSchema, StoreOfThisBuildIsRefusedByABuildExpectingANewerSchema) {
     EXPECT_EQ(ours.find(t.record.id), t.record);
 }
 
+// The one rule for summing a token's uses (the store's queue and the fleet
+// follower's): counts add up, the latest use names time, host, service and
+// rhost, and on a tie the batch added later wins.
+TEST(FleetUsageSum, CountsAddUpAndTheLatestUseWins) {
+    const auto use = [](std::uint64_t count, int second, const char* host) {
+        return FleetUsage{.id = {},
+                          .use_count = count,
+                          .last_used = TimePoint{std::chrono::seconds{second}},
+                          .host = host,
+                          .service = std::string("svc-") + host,
+                          .rhost = std::string("rhost-") + host};
+    };
+    FleetUsage sum = use(2, 20, "a");
+    sum.add(use(3, 10, "older"));
+    EXPECT_EQ(sum.use_count, 5U);
+    EXPECT_EQ(sum.last_used, TimePoint{std::chrono::seconds{20}});
+    EXPECT_EQ(sum.host, "a");
+    EXPECT_EQ(sum.service, "svc-a");
+    EXPECT_EQ(sum.rhost, "rhost-a");
+    sum.add(use(1, 30, "newer"));
+    EXPECT_EQ(sum.use_count, 6U);
+    EXPECT_EQ(sum.last_used, TimePoint{std::chrono::seconds{30}});
+    EXPECT_EQ(sum.host, "newer");
+    EXPECT_EQ(sum.service, "svc-newer");
+    EXPECT_EQ(sum.rhost, "rhost-newer");
+    sum.add(use(0, 30, "tie"));
+    EXPECT_EQ(sum.use_count, 6U);
+    EXPECT_EQ(sum.rhost, "rhost-tie");
+}
+
 // Fleet mode's queue of this host's uses for the database: what was sent
 // leaves it, uses queued while it was on its way stay, a gone token's go.
 TEST_F(TokenStoreTest, QueuedFleetUsageKeepsWhatWasNotDeliveredAcrossAReopen) {
