@@ -559,7 +559,12 @@ TEST_F(AttackLeakTest, RevokeTimingIsTheSameForWrongUnknownRevokedAndExpired) {
     EXPECT_LT(slowest / std::max(fastest, 1.0), 1.5)
         << "daemon CPU for 12 calls of 16 tokens (wrong secret, unknown, revoked, expired): "
         << said;
-    EXPECT_TRUE(logs_in("alice", live));
+    // That the live token still works is the point here, not how fast: a
+    // patient service, so that a machine loaded as CI's is cannot fail it,
+    // and what happened if it does.
+    world->write_pam_service("patient", "auth required " APITOKEN_PAM_MODULE " timeout=120\n");
+    const ProcessResult login = world->pamtester(world->root, "patient", "alice", live + "\n");
+    EXPECT_TRUE(login_succeeded(login)) << login.out << login.err << world->daemon_log();
 }
 
 // Promise: bounds per call hold for raw messages (arrays of empty strings,
