@@ -235,9 +235,10 @@ Reads users/*/config.xml (the user id from <id>, not the directory name) and
 apiTokenStats.xml, and gives each Jenkins user's tokens to the local user of
 the same name (or the one --user-map names; root, system accounts (uid below
 UID_MIN of /etc/login.defs, 1000 by default) and nobody get tokens only
-through a --user-map line, never because a Jenkins id has their name). Each token keeps its Jenkins name (made unique
-if it clashes), creation time, expiry, use count and last use, gets an
-apitoken id, and remembers its Jenkins uuid: running the import again
+through a --user-map line, never because a Jenkins id has their name). Each
+token keeps its Jenkins name (made unique if it clashes), creation time,
+expiry, use count and last use, gets an apitoken id, and remembers its
+Jenkins uuid: running the import again
 imports nothing twice, and never brings back a token revoked since.
 Legacy (pre-2.129, version 10) tokens are imported too; Jenkins users
 without a local account and tokens expired in Jenkins are skipped and

@@ -123,13 +123,11 @@ void FleetReplica::tick() {
 
 void FleetReplica::count_uses(std::span<const store::UsageEvent> uses) {
     for (const auto& use : uses) {
-        auto& sum = local_uses_[use.id];
-        sum.id = use.id;
-        sum.add({.id = use.id,
-                 .use_count = 1,
-                 .last_used = use.when,
-                 .service = use.service,
-                 .rhost = use.rhost});
+        fleet::add_usage(local_uses_, {.id = use.id,
+                                       .use_count = 1,
+                                       .last_used = use.when,
+                                       .service = use.service,
+                                       .rhost = use.rhost});
     }
 }
 

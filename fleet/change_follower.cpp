@@ -86,11 +86,15 @@ void add_row(ChangeBatch& batch, const std::string& id_hex, const std::string& r
 
 } // namespace
 
+void add_usage(UsageDeltas& into, const store::FleetUsage& use) {
+    auto& sum = into[use.id];
+    sum.id = use.id;
+    sum.add(use);
+}
+
 void merge_usage(UsageDeltas& into, const UsageDeltas& delta) {
     for (const auto& [id, use] : delta) {
-        auto& sum = into[id];
-        sum.id = id;
-        sum.add(use);
+        add_usage(into, use);
     }
 }
 

@@ -38,6 +38,8 @@ struct ChangeBatch {
 // This host's uses since its last flush, per token (host left empty).
 using UsageDeltas = std::map<store::TokenId, store::FleetUsage>;
 
+// Adds `use` to its token's sum in `into` (store::FleetUsage::add).
+void add_usage(UsageDeltas& into, const store::FleetUsage& use);
 // Adds `delta` to `into`, token by token.
 void merge_usage(UsageDeltas& into, const UsageDeltas& delta);
 

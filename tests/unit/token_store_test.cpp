@@ -657,22 +657,21 @@ TEST(FleetUsageSum, CountsAddUpAndTheLatestUseWins) {
                           .service = std::string("svc-") + host,
                           .rhost = std::string("rhost-") + host};
     };
+    const auto expect_sum = [](const FleetUsage& sum, std::uint64_t count, int second,
+                               const std::string& host) {
+        EXPECT_EQ(sum.use_count, count);
+        EXPECT_EQ(sum.last_used, TimePoint{std::chrono::seconds{second}});
+        EXPECT_EQ(sum.host, host);
+        EXPECT_EQ(sum.service, "svc-" + host);
+        EXPECT_EQ(sum.rhost, "rhost-" + host);
+    };
     FleetUsage sum = use(2, 20, "a");
     sum.add(use(3, 10, "older"));
-    EXPECT_EQ(sum.use_count, 5U);
-    EXPECT_EQ(sum.last_used, TimePoint{std::chrono::seconds{20}});
-    EXPECT_EQ(sum.host, "a");
-    EXPECT_EQ(sum.service, "svc-a");
-    EXPECT_EQ(sum.rhost, "rhost-a");
+    expect_sum(sum, 5, 20, "a");
     sum.add(use(1, 30, "newer"));
-    EXPECT_EQ(sum.use_count, 6U);
-    EXPECT_EQ(sum.last_used, TimePoint{std::chrono::seconds{30}});
-    EXPECT_EQ(sum.host, "newer");
-    EXPECT_EQ(sum.service, "svc-newer");
-    EXPECT_EQ(sum.rhost, "rhost-newer");
+    expect_sum(sum, 6, 30, "newer");
     sum.add(use(0, 30, "tie"));
-    EXPECT_EQ(sum.use_count, 6U);
-    EXPECT_EQ(sum.rhost, "rhost-tie");
+    expect_sum(sum, 6, 30, "tie");
 }
 
 // Fleet mode's queue of this host's uses for the database: what was sent
