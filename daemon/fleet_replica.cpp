@@ -36,7 +36,7 @@ fleet::UsageDeltas as_deltas(const std::vector<store::FleetUsage>& uses) {
 FleetReplica::FleetReplica(const Config& config, store::TokenStore& store, const AuditLog& log,
                            sd_event* event, std::function<void()> ready)
     : config_(config), store_(store), log_(log), host_name_(fleet_host_name(config)),
-      publisher_(config.fleet_database, host_name_), ready_(std::move(ready)) {
+      publisher_(config.fleet_database, host_name_), event_(event), ready_(std::move(ready)) {
     if (host_name_.empty()) {
         throw std::runtime_error("fleet mode needs a host name: set fleet_host_name");
     }
@@ -177,6 +177,9 @@ void FleetReplica::take_news() {
     if (news.connected) {
         connection_changed(*news.connected, news.problem);
     }
+    if (news.listener) {
+        listen_on(std::move(news.listener));
+    }
     // In order, each where the last one ended; after a failure (or batches
     // read before a restart) nothing more, and no sync is counted.
     bool intact = true;
@@ -211,6 +214,18 @@ void FleetReplica::take_news() {
     if (news.heard && intact) {
         heard(now_seconds());
     }
+}
+
+// Replaces the listener before (gone with the follower's last connection).
+void FleetReplica::listen_on(std::unique_ptr<fleet::PgConnection> connection) {
+    listener_.reset();
+    listener_ = std::make_unique<FleetListener>(
+        event_, std::move(connection), [this] { follower_->catch_up_now(); },
+        [this] {
+            log_.info("fleet: the fleet database closed the LISTEN connection; opening another "
+                      "(changes are caught up meanwhile)");
+            follower_->listener_lost();
+        });
 }
 
 // Only what this host may authenticate lands in its replica: a token for

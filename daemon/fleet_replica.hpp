@@ -2,6 +2,7 @@
 
 #include "daemon/audit_log.hpp"
 #include "daemon/config.hpp"
+#include "daemon/fleet_listener.hpp"
 #include "daemon/replica_gate.hpp"
 #include "fleet/change_follower.hpp"
 #include "fleet/fleet_publisher.hpp"
@@ -20,7 +21,8 @@ namespace apitoken::daemon {
 
 // Fleet mode on the daemon's loop thread: the store publishes its writes
 // to the fleet database (FleetPublisher), the follower's thread brings the
-// fleet's changes, which land here (on the loop, the store's thread) and
+// fleet's changes when the LISTEN connection (watched here, in sd-event)
+// hears of them and at every poll interval; they land here (on the loop, the store's thread) and
 // go into the replica, filtered by this host's scope; revocations queued
 // while the database was unreachable are handed to the follower to send.
 // It is the ReplicaGate that makes token logins fail closed once the host
@@ -55,6 +57,7 @@ public:
 private:
     static int on_news(sd_event_source* source, int fd, std::uint32_t events, void* userdata);
     void take_news();
+    void listen_on(std::unique_ptr<fleet::PgConnection> connection);
     // False when the replica could not take it (the follower starts again).
     bool apply(fleet::ChangeBatch& batch);
     void connection_changed(bool connected, const std::string& problem);
@@ -67,7 +70,9 @@ private:
     const AuditLog& log_;
     std::string host_name_;
     fleet::FleetPublisher publisher_;
+    sd_event* event_;
     std::unique_ptr<fleet::ChangeFollower> follower_;
+    std::unique_ptr<FleetListener> listener_; // calls follower_: goes first
     ipc::EventSourcePtr source_;
     std::function<void()> ready_;
     bool connected_ = false;

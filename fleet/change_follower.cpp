@@ -122,6 +122,19 @@ FollowerNews ChangeFollower::take_news() {
     return std::exchange(news_, FollowerNews{});
 }
 
+void ChangeFollower::listener_lost() {
+    {
+        const std::scoped_lock lock(mutex_);
+        listen_again_ = true;
+    }
+    kick();
+}
+
+bool ChangeFollower::take_listen_again() {
+    const std::scoped_lock lock(mutex_);
+    return std::exchange(listen_again_, false);
+}
+
 void ChangeFollower::send_revocations(std::vector<store::TokenId> ids) {
     {
         const std::scoped_lock lock(mutex_);
@@ -174,9 +187,13 @@ public:
         : owner_(owner), pg_(pg), progressed_(progressed) {}
 
     void run() {
+        listen();
         for (;;) {
             if (owner_.should_stop_or_restart()) {
                 return;
+            }
+            if (owner_.take_listen_again()) {
+                listen();
             }
             upload();
             send_revocations();
@@ -190,6 +207,19 @@ public:
     }
 
 private:
+    // A connection of its own for LISTEN, handed to the loop, which
+    // watches it. Opened before the catch-up that follows, so that no
+    // change falls between the two.
+    void listen() {
+        if (!owner_.settings_.listen) {
+            return;
+        }
+        auto listener = std::make_unique<PgConnection>(owner_.settings_.conninfo, kStatementTimeout,
+                                                       owner_.stop_fd_.get());
+        listener->exec(std::string("LISTEN ") + kChangeChannel);
+        owner_.post([&](FollowerNews& news) { news.listener = std::move(listener); });
+    }
+
     // A store joining the fleet: its tokens go to the database (one
     // transaction) before the first snapshot replaces the replica.
     void upload() {
@@ -408,7 +438,8 @@ private:
         owner_.post([&](FollowerNews& news) { news.batches.push_back(std::move(batch)); });
     }
 
-    // Until a notification, a kick from the loop, or the poll interval.
+    // Until a kick from the loop (a notification it heard, or work for
+    // the database), the poll interval, or the connection's end.
     // The polls keep a fixed rate (not "interval after the last one's
     // work"), so that a lost notification is caught within the interval.
     void wait() {
@@ -417,10 +448,6 @@ private:
         const auto now = std::chrono::steady_clock::now();
         if (next_poll_ <= now) {
             next_poll_ = std::max(next_poll_ + owner_.settings_.poll_interval, now);
-        }
-        // A notification that came with an earlier answer waits in libpq.
-        if (!pg_.notifications().empty()) {
-            return;
         }
         const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(next_poll_ - now);
         if (poll(fds.data(), fds.size(), static_cast<int>(timeout.count())) <= 0) {
@@ -462,9 +489,6 @@ void ChangeFollower::run() {
         try {
             PgConnection pg(settings_.conninfo, kStatementTimeout, stop_fd_.get());
             ensure_fleet_schema(pg);
-            if (settings_.listen) {
-                pg.exec(std::string("LISTEN ") + kChangeChannel);
-            }
             post([](FollowerNews& news) {
                 news.connected = true;
                 news.problem.clear();

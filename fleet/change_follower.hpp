@@ -1,12 +1,14 @@
 #pragma once
 
 #include "contract/unique_fd.hpp"
+#include "fleet/pg_connection.hpp"
 #include "store/change_publisher.hpp"
 
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -53,14 +55,20 @@ struct FollowerNews {
     std::vector<store::FleetUsage> usage; // fleet-wide usage of tokens used lately
     UsageDeltas usage_delivered{};        // of this host's, what the database took (or refused)
     std::string revocation_problem{};     // why the database refused a queued revocation
+    // A connection that LISTENs for the change log's notifications, for the
+    // loop to watch (a new one after each reconnect or listener_lost()).
+    std::unique_ptr<PgConnection> listener{};
 };
 
-// Follows the fleet database's change log on a thread of its own: a
-// connection that LISTENs for changes, and a catch-up every poll interval
+// Follows the fleet database's change log: its queries run on a thread of
+// their own, which catches up on each catch_up_now() (the loop calls it
+// when its LISTEN connection hears of a change) and every poll interval,
 // for notifications that were lost; from `start` (nullopt: a new replica,
 // which starts from a snapshot, as does one whose place in the log was
 // pruned). Reconnects with a back-off when the database goes away. It
 // also sends the revocations queued while the database was unreachable.
+// The thread opens the LISTEN connection (connecting may wait on the
+// network) and hands it to the loop, which watches its socket in sd-event.
 // The loop thread learns of news through wake_fd() (an eventfd) and takes
 // them with take_news(); nothing of the loop ever waits on the network.
 class ChangeFollower {
@@ -83,6 +91,11 @@ public:
     void send_revocations(std::vector<store::TokenId> ids);
     // This host's uses, to add to the fleet's in one statement.
     void send_usage(const UsageDeltas& deltas);
+    // A change was announced: catch up now rather than at the next poll.
+    void catch_up_now() const { kick(); }
+    // The LISTEN connection handed over is gone: open another one (and
+    // catch up, for what was announced meanwhile).
+    void listener_lost();
     // The loop could not apply what it got: start again from `seq`
     // (nullopt: from a snapshot).
     void restart_from(std::optional<std::uint64_t> seq);
@@ -92,6 +105,8 @@ private:
     void run();
     // Takes a restart the loop asked for; true when the follower must stop.
     bool should_stop_or_restart();
+    // Takes a request for a new LISTEN connection.
+    bool take_listen_again();
     void post(const std::function<void(FollowerNews&)>& add);
     void kick() const;
     void wait_kick(std::chrono::milliseconds timeout) const;
@@ -107,6 +122,7 @@ private:
     std::vector<store::TokenRecord> upload_; // the thread's own
     std::optional<std::optional<std::uint64_t>> restart_;
     bool stopping_ = false;
+    bool listen_again_ = false;
     std::optional<std::uint64_t> position_; // the thread's own
     std::string fleet_id_;                  // the thread's own
     std::thread thread_;

@@ -417,6 +417,38 @@ TEST_F(FleetTest, ConnectionsKilledByTheServerAreMadeAgainAndNothingIsMissed) {
     EXPECT_TRUE(eventually([&] { return fleet_state(b).value("connected", false); }));
 }
 
+// The LISTEN connection is the loop's (a source in sd-event), apart from
+// the follower's queries: when the server drops it alone, the daemon opens
+// another, and changes are heard through it again (web-2 polls every 10
+// minutes here, so only a notification can bring the revocation in time).
+TEST_F(FleetTest, AListenConnectionDroppedByTheServerIsOpenedAgainAndHearsChanges) {
+    hosts.reserve(2);
+    const Host& a = add_host("web-1");
+    const std::string token = create(a, {"ci"});
+    const Host& b = add_host("web-2", "fleet_poll_interval = 10m\n");
+    ASSERT_TRUE(eventually([&] { return logs_in(b, token); })) << b.world->daemon_log();
+    const auto listeners = [&] {
+        return pg
+            ->psql("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                   "'apitokend' AND query = 'LISTEN apitoken_changes'")
+            .out;
+    };
+    ASSERT_TRUE(eventually([&] { return listeners() == "2\n"; })) << listeners();
+    const ProcessResult killed = pg->psql(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = "
+        "'apitokend' AND query = 'LISTEN apitoken_changes'");
+    ASSERT_EQ(killed.exit_code, 0) << killed.err;
+    EXPECT_EQ(killed.out, "2\n");
+    EXPECT_TRUE(eventually([&] {
+        return contains(b.world->daemon_log(), "closed the LISTEN connection");
+    })) << b.world->daemon_log();
+    ASSERT_TRUE(eventually([&] { return listeners() == "2\n"; })) << listeners();
+
+    ASSERT_EQ(ctl(a, a.world->alice, {"revoke", id_of(token)}).exit_code, 0);
+    EXPECT_TRUE(eventually([&] { return !logs_in(b, token); })) << b.world->daemon_log();
+    EXPECT_TRUE(fleet_state(b).value("connected", false));
+}
+
 // Backends that stop answering mid-statement (a hung server, a dead peer
 // whose kernel still acknowledges): the daemon stops at once, instead of
 // waiting out the follower's 60 s bound on a statement.

@@ -1,0 +1,49 @@
+#include "daemon/fleet_listener.hpp"
+
+#include <systemd/sd-event.h>
+
+#include <stdexcept>
+#include <utility>
+
+namespace apitoken::daemon {
+
+FleetListener::FleetListener(sd_event* event, std::unique_ptr<fleet::PgConnection> connection,
+                             std::function<void()> heard, std::function<void()> lost)
+    : connection_(std::move(connection)), heard_(std::move(heard)), lost_(std::move(lost)) {
+    sd_event_source* raw = nullptr;
+    if (sd_event_add_io(event, &raw, connection_->socket(), EPOLLIN, on_readable, this) < 0) {
+        throw std::runtime_error("cannot watch the fleet database's LISTEN connection");
+    }
+    source_.reset(raw);
+    // Notifications that came with the answer to LISTEN wait in libpq.
+    read();
+}
+
+int FleetListener::on_readable(sd_event_source* /*source*/, int /*fd*/, std::uint32_t /*events*/,
+                               void* userdata) {
+    try {
+        static_cast<FleetListener*>(userdata)->read();
+    } catch (...) { // NOLINT(bugprone-empty-catch): nothing may leave an sd-event callback
+    }
+    return 0;
+}
+
+// PQconsumeInput reads what the socket has and never waits for more.
+void FleetListener::read() {
+    if (!listening()) {
+        return;
+    }
+    try {
+        if (!connection_->notifications().empty()) {
+            heard_();
+        }
+    } catch (const fleet::PgError&) {
+        // The source first: sd-event lets a source go inside its own
+        // callback, and it must go before its socket is closed.
+        source_.reset();
+        connection_.reset();
+        lost_();
+    }
+}
+
+} // namespace apitoken::daemon
