@@ -38,8 +38,10 @@ void FleetListener::read() {
             heard_();
         }
     } catch (const fleet::PgError&) {
-        // The source first: sd-event lets a source go inside its own
-        // callback, and it must go before its socket is closed.
+        // sd-event lets a source go inside its own callback. (libpq may
+        // have closed the socket already, at the end of the stream; the
+        // kernel then forgot it in epoll, and the source's removal fails
+        // harmlessly.)
         source_.reset();
         connection_.reset();
         lost_();

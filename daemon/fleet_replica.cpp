@@ -177,9 +177,6 @@ void FleetReplica::take_news() {
     if (news.connected) {
         connection_changed(*news.connected, news.problem);
     }
-    if (news.listener) {
-        listen_on(std::move(news.listener));
-    }
     // In order, each where the last one ended; after a failure (or batches
     // read before a restart) nothing more, and no sync is counted.
     bool intact = true;
@@ -214,18 +211,39 @@ void FleetReplica::take_news() {
     if (news.heard && intact) {
         heard(now_seconds());
     }
+    listen_on(std::move(news.listener), news.listen_problem);
 }
 
-// Replaces the listener before (gone with the follower's last connection).
-void FleetReplica::listen_on(std::unique_ptr<fleet::PgConnection> connection) {
+// A new LISTEN connection replaces the one before (gone with the
+// follower's last connection). Last of the news, so that nothing else of
+// them is lost when it cannot be watched; the follower then opens another
+// after a pause, and the poll brings changes meanwhile.
+void FleetReplica::listen_on(std::unique_ptr<fleet::PgConnection> connection,
+                             const std::optional<std::string>& problem) {
+    if (problem && *problem != listen_problem_) {
+        listen_problem_ = *problem;
+        if (!problem->empty()) {
+            log_.error("fleet: cannot open the LISTEN connection (changes come with the poll "
+                       "meanwhile): " +
+                       *problem);
+        }
+    }
+    if (!connection) {
+        return;
+    }
     listener_.reset();
-    listener_ = std::make_unique<FleetListener>(
-        event_, std::move(connection), [this] { follower_->catch_up_now(); },
-        [this] {
-            log_.info("fleet: the fleet database closed the LISTEN connection; opening another "
-                      "(changes are caught up meanwhile)");
-            follower_->listener_lost();
-        });
+    try {
+        listener_ = std::make_unique<FleetListener>(
+            event_, std::move(connection), [this] { follower_->catch_up_now(); },
+            [this] {
+                follower_->listener_lost();
+                log_.info("fleet: the fleet database closed the LISTEN connection; opening "
+                          "another (changes are caught up meanwhile)");
+            });
+    } catch (const std::exception& error) {
+        follower_->listener_lost();
+        log_.error(std::string("fleet: ") + error.what());
+    }
 }
 
 // Only what this host may authenticate lands in its replica: a token for

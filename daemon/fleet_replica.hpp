@@ -57,7 +57,8 @@ public:
 private:
     static int on_news(sd_event_source* source, int fd, std::uint32_t events, void* userdata);
     void take_news();
-    void listen_on(std::unique_ptr<fleet::PgConnection> connection);
+    void listen_on(std::unique_ptr<fleet::PgConnection> connection,
+                   const std::optional<std::string>& problem);
     // False when the replica could not take it (the follower starts again).
     bool apply(fleet::ChangeBatch& batch);
     void connection_changed(bool connected, const std::string& problem);
@@ -78,6 +79,7 @@ private:
     bool connected_ = false;
     std::string problem_;
     std::string revocation_problem_;
+    std::string listen_problem_;
     std::optional<store::TimePoint> offline_since_;
     std::optional<store::TimePoint> last_sync_;
     std::uint64_t seq_ = 0;

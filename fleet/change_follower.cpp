@@ -22,6 +22,10 @@ using namespace std::chrono_literals;
 // Changes read per query: bounds the memory of a long catch-up.
 constexpr int kPageSize = 200; // at most 200 × 64 KiB in memory
 constexpr auto kFirstRetry = 1s;
+// The least time between two LISTEN connections: a server or pooler that
+// closes them at once (or refuses one) costs a connect every 5 s, not a
+// busy loop; the poll covers what is announced meanwhile.
+constexpr auto kListenPause = 5s;
 // The longest a statement of the follower may take (a snapshot of a large
 // fleet included) before the connection counts as lost.
 constexpr auto kStatementTimeout = 60s;
@@ -187,12 +191,19 @@ public:
         : owner_(owner), pg_(pg), progressed_(progressed) {}
 
     void run() {
+        // A loss the loop reported before this session is this session's
+        // first LISTEN.
+        static_cast<void>(owner_.take_listen_again());
         listen();
         for (;;) {
             if (owner_.should_stop_or_restart()) {
                 return;
             }
             if (owner_.take_listen_again()) {
+                listen_due_ =
+                    std::max(std::chrono::steady_clock::now(), listened_at_ + kListenPause);
+            }
+            if (listen_due_ && *listen_due_ <= std::chrono::steady_clock::now()) {
                 listen();
             }
             upload();
@@ -209,15 +220,31 @@ public:
 private:
     // A connection of its own for LISTEN, handed to the loop, which
     // watches it. Opened before the catch-up that follows, so that no
-    // change falls between the two.
+    // change falls between the two. One that cannot be opened (a
+    // connection limit, say) is tried again after a pause; meanwhile the
+    // poll alone brings changes, and the session, whose queries work,
+    // goes on.
     void listen() {
+        listen_due_.reset();
         if (!owner_.settings_.listen) {
             return;
         }
-        auto listener = std::make_unique<PgConnection>(owner_.settings_.conninfo, kStatementTimeout,
-                                                       owner_.stop_fd_.get());
-        listener->exec(std::string("LISTEN ") + kChangeChannel);
-        owner_.post([&](FollowerNews& news) { news.listener = std::move(listener); });
+        listened_at_ = std::chrono::steady_clock::now();
+        std::string problem;
+        try {
+            auto listener = std::make_unique<PgConnection>(
+                owner_.settings_.conninfo, kStatementTimeout, owner_.stop_fd_.get());
+            listener->exec(std::string("LISTEN ") + kChangeChannel);
+            owner_.post([&](FollowerNews& news) {
+                news.listener = std::move(listener);
+                news.listen_problem = "";
+            });
+            return;
+        } catch (const PgError& error) {
+            problem = error.what();
+        }
+        listen_due_ = listened_at_ + kListenPause;
+        owner_.post([&](FollowerNews& news) { news.listen_problem = problem; });
     }
 
     // A store joining the fleet: its tokens go to the database (one
@@ -449,7 +476,9 @@ private:
         if (next_poll_ <= now) {
             next_poll_ = std::max(next_poll_ + owner_.settings_.poll_interval, now);
         }
-        const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(next_poll_ - now);
+        const auto until = listen_due_ ? std::min(next_poll_, *listen_due_) : next_poll_;
+        const auto timeout = std::chrono::ceil<std::chrono::milliseconds>(
+            std::max(until - now, std::chrono::steady_clock::duration::zero()));
         if (poll(fds.data(), fds.size(), static_cast<int>(timeout.count())) <= 0) {
             return;
         }
@@ -468,6 +497,8 @@ private:
     bool reset_ = false;       // and whether the replica's versions are void
     std::string usage_since_ = "-infinity";
     std::chrono::steady_clock::time_point next_poll_ = std::chrono::steady_clock::now();
+    std::chrono::steady_clock::time_point listened_at_{}; // the last LISTEN connection tried
+    std::optional<std::chrono::steady_clock::time_point> listen_due_; // the next one to try
 };
 
 bool ChangeFollower::should_stop_or_restart() {

@@ -58,6 +58,7 @@ struct FollowerNews {
     // A connection that LISTENs for the change log's notifications, for the
     // loop to watch (a new one after each reconnect or listener_lost()).
     std::unique_ptr<PgConnection> listener{};
+    std::optional<std::string> listen_problem{}; // why none could be opened ("" once one was)
 };
 
 // Follows the fleet database's change log: its queries run on a thread of
