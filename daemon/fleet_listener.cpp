@@ -2,19 +2,16 @@
 
 #include <systemd/sd-event.h>
 
-#include <stdexcept>
 #include <utility>
 
 namespace apitoken::daemon {
 
 FleetListener::FleetListener(sd_event* event, std::unique_ptr<fleet::PgConnection> connection,
                              std::function<void()> heard, std::function<void()> lost)
-    : connection_(std::move(connection)), heard_(std::move(heard)), lost_(std::move(lost)) {
-    sd_event_source* raw = nullptr;
-    if (sd_event_add_io(event, &raw, connection_->socket(), EPOLLIN, on_readable, this) < 0) {
-        throw std::runtime_error("cannot watch the fleet database's LISTEN connection");
-    }
-    source_.reset(raw);
+    : connection_(std::move(connection)),
+      source_(ipc::watch_readable(event, connection_->socket(), on_readable, this,
+                                  "cannot watch the fleet database's LISTEN connection")),
+      heard_(std::move(heard)), lost_(std::move(lost)) {
     // Notifications that came with the answer to LISTEN wait in libpq.
     read();
 }

@@ -52,11 +52,8 @@ FleetReplica::FleetReplica(const Config& config, store::TokenStore& store, const
         position ? std::optional(position->seq) : std::nullopt,
         position ? position->fleet_id : std::string(),
         position ? std::vector<store::TokenRecord>{} : joining_tokens());
-    sd_event_source* raw = nullptr;
-    if (sd_event_add_io(event, &raw, follower_->wake_fd(), EPOLLIN, on_news, this) < 0) {
-        throw std::runtime_error("cannot watch the fleet follower");
-    }
-    source_.reset(raw);
+    source_ = ipc::watch_readable(event, follower_->wake_fd(), on_news, this,
+                                  "cannot watch the fleet follower");
     // A replica synced within the grace period serves at once, also while
     // the database is down (that is what the grace is for).
     if (!refusal(now_seconds()) && last_sync_) {

@@ -22,8 +22,9 @@ namespace apitoken::daemon {
 // Fleet mode on the daemon's loop thread: the store publishes its writes
 // to the fleet database (FleetPublisher), the follower's thread brings the
 // fleet's changes when the LISTEN connection (watched here, in sd-event)
-// hears of them and at every poll interval; they land here (on the loop, the store's thread) and
-// go into the replica, filtered by this host's scope; revocations queued
+// hears of them and at every poll interval; they land here (on the loop,
+// the store's thread) and go into the replica, filtered by this host's
+// scope; revocations queued
 // while the database was unreachable are handed to the follower to send.
 // It is the ReplicaGate that makes token logins fail closed once the host
 // has been cut off for longer than fleet_offline_grace.

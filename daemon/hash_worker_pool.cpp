@@ -40,12 +40,8 @@ HashWorkerPool::HashWorkerPool(sd_event* event, unsigned threads, std::size_t ca
     if (!wakeup_fd_) {
         throw std::system_error(errno, std::generic_category(), "eventfd");
     }
-    sd_event_source* source = nullptr;
-    const int r = sd_event_add_io(event, &source, wakeup_fd_.get(), EPOLLIN, on_wakeup, this);
-    if (r < 0) {
-        throw std::system_error(-r, std::generic_category(), "sd_event_add_io");
-    }
-    wakeup_source_.reset(source);
+    wakeup_source_ =
+        ipc::watch_readable(event, wakeup_fd_.get(), on_wakeup, this, "sd_event_add_io");
     try {
         workers_.reserve(threads);
         for (unsigned i = 0; i < threads; ++i) {

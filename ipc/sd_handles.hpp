@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <system_error>
 
 namespace apitoken::ipc {
 
@@ -58,6 +59,19 @@ struct EventSourceUnref {
     }
 };
 using EventSourcePtr = std::unique_ptr<sd_event_source, EventSourceUnref>;
+
+// A source that calls `handler` whenever `fd` has input. Throws
+// std::system_error naming `what` when sd-event refuses.
+[[nodiscard]] inline EventSourcePtr watch_readable(sd_event* event, int fd,
+                                                   sd_event_io_handler_t handler, void* userdata,
+                                                   const char* what) {
+    sd_event_source* raw = nullptr;
+    const int r = sd_event_add_io(event, &raw, fd, EPOLLIN, handler, userdata);
+    if (r < 0) {
+        throw std::system_error(-r, std::generic_category(), what);
+    }
+    return EventSourcePtr(raw);
+}
 
 // An sd_bus_error that frees itself.
 class BusError {
